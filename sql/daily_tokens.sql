@@ -1,0 +1,14 @@
+-- GET /tokens-usage: per UTC date, requests and summed prompt/completion tokens.
+-- ::bigint keeps the type fixed should a fork declare the token columns BIGINT (SUM → numeric).
+SELECT
+    l."startTime"::date AS day,
+    COUNT(*) AS messages,
+    COALESCE(SUM(l.prompt_tokens), 0)::bigint AS prompt_tokens,
+    COALESCE(SUM(l.completion_tokens), 0)::bigint AS completion_tokens
+FROM "LiteLLM_SpendLogs" AS l
+WHERE {{agent}} ->> 'agent_name' = $1
+    AND {{agent}} ->> 'agent_version' = $2
+    AND l."startTime" >= $3
+    AND l."startTime" <= $4
+GROUP BY 1
+ORDER BY 1

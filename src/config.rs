@@ -1,0 +1,297 @@
+//! Settings read once from the environment (12-factor: Kubernetes sets them, `.env` helps locally).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the agent fields (agent_name, agent_version, agent_user_id, agent_session_id,
+/// agent_app_name) are read from on each `"LiteLLM_SpendLogs"` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentSource {
+    /// Per row: `metadata->'spend_logs_metadata'` when it names an agent, else the stored request
+    /// body's `metadata`, else its `requester_metadata` copy.
+    Auto,
+    /// `metadata->'spend_logs_metadata'`: what callers nest under `metadata.spend_logs_metadata`.
+    SpendLogsMetadata,
+    /// `proxy_server_request->'metadata'`: the stored request body (only when prompts are stored).
+    RequestBody,
+    /// `proxy_server_request->'metadata'->'requester_metadata'`: LiteLLM's copy of the caller's dict.
+    RequesterCopy,
+    /// Top-level keys of the `metadata` column, for proxies or forks that write them there.
+    Metadata,
+}
+
+impl AgentSource {
+    pub const ALL: [AgentSource; 5] = [
+        AgentSource::Auto,
+        AgentSource::SpendLogsMetadata,
+        AgentSource::RequestBody,
+        AgentSource::RequesterCopy,
+        AgentSource::Metadata,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentSource::Auto => "auto",
+            AgentSource::SpendLogsMetadata => "spend_logs_metadata",
+            AgentSource::RequestBody => "request_body",
+            AgentSource::RequesterCopy => "requester_copy",
+            AgentSource::Metadata => "metadata",
+        }
+    }
+
+    /// Whether this source reads the stored request body, a column older LiteLLM databases lack.
+    pub fn needs_request_body(self) -> bool {
+        matches!(self, AgentSource::RequestBody | AgentSource::RequesterCopy)
+    }
+}
+
+impl fmt::Display for AgentSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AgentSource {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AgentSource::ALL
+            .into_iter()
+            .find(|source| source.as_str() == s.trim())
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "AGENT_METADATA_SOURCE={s:?} is not one of: {}",
+                    AgentSource::ALL.map(AgentSource::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+impl FromStr for CorsOrigins {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim() == "*" {
+            return Ok(CorsOrigins::Any);
+        }
+        let origins: Vec<String> = s
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if let Some(bad) = origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(ConfigError(format!(
+                "CORS_ALLOWED_ORIGINS: {bad:?} is not an origin like https://dashboard.example.com (or use *)"
+            )));
+        }
+        Ok(CorsOrigins::List(origins))
+    }
+}
+
+/// A start-up configuration mistake; the message names the variable and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Everything the service needs to start, validated once.
+#[derive(Clone)]
+pub struct Settings {
+    /// Postgres URL or key=value string of the LiteLLM database. Holds a password: never log it.
+    pub database_url: String,
+    pub host: String,
+    pub port: u16,
+    pub db_pool_size: usize,
+    pub db_statement_timeout: Duration,
+    pub agent_source: AgentSource,
+    pub cors_allowed_origins: CorsOrigins,
+    /// actix worker threads; `None` means one per CPU core.
+    pub http_workers: Option<usize>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &"<redacted>")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("db_statement_timeout", &self.db_statement_timeout)
+            .field("agent_source", &self.agent_source)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("http_workers", &self.http_workers)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings with the documented defaults for everything but the database URL.
+    pub fn with_database_url(database_url: impl Into<String>) -> Self {
+        Settings {
+            database_url: database_url.into(),
+            host: "0.0.0.0".to_string(),
+            port: 8000,
+            db_pool_size: 16,
+            db_statement_timeout: Duration::from_millis(10_000),
+            agent_source: AgentSource::Auto,
+            cors_allowed_origins: CorsOrigins::Any,
+            http_workers: None,
+        }
+    }
+
+    /// Reads the process environment (after `.env`, when present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply variables without touching the process.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let database_url = var("DATABASE_URL").ok_or_else(|| {
+            ConfigError(
+                "DATABASE_URL is required: the LiteLLM Postgres database, e.g. \
+                 postgres://analytics_ro:secret@db:5432/litellm"
+                    .to_string(),
+            )
+        })?;
+        let mut settings = Settings::with_database_url(database_url);
+        if let Some(host) = var("HOST") {
+            settings.host = host.trim().to_string();
+        }
+        if let Some(port) = var("PORT") {
+            settings.port = parse_number("PORT", &port, 1, u16::MAX as u64)? as u16;
+        }
+        if let Some(size) = var("DB_POOL_SIZE") {
+            settings.db_pool_size = parse_number("DB_POOL_SIZE", &size, 1, 1_000)? as usize;
+        }
+        if let Some(ms) = var("DB_STATEMENT_TIMEOUT_MS") {
+            let ms = parse_number("DB_STATEMENT_TIMEOUT_MS", &ms, 1, 3_600_000)?;
+            settings.db_statement_timeout = Duration::from_millis(ms);
+        }
+        if let Some(source) = var("AGENT_METADATA_SOURCE") {
+            settings.agent_source = source.parse()?;
+        }
+        if let Some(origins) = var("CORS_ALLOWED_ORIGINS") {
+            settings.cors_allowed_origins = origins.parse()?;
+        }
+        if let Some(workers) = var("HTTP_WORKERS") {
+            settings.http_workers = Some(parse_number("HTTP_WORKERS", &workers, 1, 256)? as usize);
+        }
+        Ok(settings)
+    }
+}
+
+fn parse_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{name}={value:?} must be a whole number from {min} to {max}"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings_from(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_database_url_is_set() {
+        let s = settings_from(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap();
+        assert_eq!(s.host, "0.0.0.0");
+        assert_eq!(s.port, 8000);
+        assert_eq!(s.db_pool_size, 16);
+        assert_eq!(s.db_statement_timeout, Duration::from_millis(10_000));
+        assert_eq!(s.agent_source, AgentSource::Auto);
+        assert_eq!(s.cors_allowed_origins, CorsOrigins::Any);
+    }
+
+    #[test]
+    fn missing_database_url_is_an_error_naming_it() {
+        let err = settings_from(&[]).unwrap_err();
+        assert!(err.0.contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn unknown_agent_source_lists_the_choices() {
+        let err =
+            settings_from(&[("DATABASE_URL", "x"), ("AGENT_METADATA_SOURCE", "body")]).unwrap_err();
+        assert!(err.0.contains("AGENT_METADATA_SOURCE"), "{err}");
+        assert!(err
+            .0
+            .contains("auto, spend_logs_metadata, request_body, requester_copy, metadata"));
+    }
+
+    #[test]
+    fn every_agent_source_parses_from_its_name() {
+        for source in AgentSource::ALL {
+            assert_eq!(source.as_str().parse::<AgentSource>().unwrap(), source);
+        }
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_rejected() {
+        assert!(settings_from(&[("DATABASE_URL", "x"), ("DB_POOL_SIZE", "0")]).is_err());
+        assert!(settings_from(&[("DATABASE_URL", "x"), ("PORT", "70000")]).is_err());
+        assert!(
+            settings_from(&[("DATABASE_URL", "x"), ("DB_STATEMENT_TIMEOUT_MS", "-5")]).is_err()
+        );
+    }
+
+    #[test]
+    fn cors_list_is_split_and_checked() {
+        let s = settings_from(&[
+            ("DATABASE_URL", "x"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://a.example.com, http://localhost:3000/",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.cors_allowed_origins,
+            CorsOrigins::List(vec![
+                "https://a.example.com".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        assert!(
+            settings_from(&[("DATABASE_URL", "x"), ("CORS_ALLOWED_ORIGINS", "a.com")]).is_err()
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_url() {
+        let s = settings_from(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,201 @@
+//! The connection pool (read-only and time-bounded at the Postgres level) and the per-database
+//! facts learned on first contact: which columns exist and hence which SQL to run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio::sync::OnceCell;
+use tokio_postgres::NoTls;
+
+use crate::config::{AgentSource, ConfigError, Settings};
+use crate::error::ApiError;
+use crate::queries::{self, SpendLogsColumns, Statements};
+
+/// How long a request waits for a pooled connection, or for a new one to be made.
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Builds the pool. Connections are made lazily, so this succeeds while the database is down.
+pub fn build_pool(settings: &Settings) -> Result<Pool, ConfigError> {
+    let pg_config = read_only_config(settings)?;
+    let manager = Manager::from_config(
+        pg_config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(settings.db_pool_size)
+        .wait_timeout(Some(POOL_TIMEOUT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .recycle_timeout(Some(POOL_TIMEOUT))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| ConfigError(format!("could not build the database pool: {e}")))
+}
+
+/// The connection settings from DATABASE_URL plus the server-side guards every session gets.
+///
+/// The guards are startup options (`-c name=value`), applied by Postgres before the first query:
+/// `default_transaction_read_only=on` makes every statement of the session read-only, so even a
+/// bug here cannot write to LiteLLM's database; `statement_timeout` bounds every query. Ours come
+/// after any options in the URL, and the later `-c` wins, so the URL cannot switch them off.
+pub fn read_only_config(settings: &Settings) -> Result<tokio_postgres::Config, ConfigError> {
+    let mut config: tokio_postgres::Config = settings.database_url.parse().map_err(|e| {
+        // The parse error names the offending option, never the URL (which holds the password).
+        ConfigError(format!(
+            "DATABASE_URL is not a valid Postgres connection string \
+             (postgres://user:password@host:5432/dbname): {e}"
+        ))
+    })?;
+    let guards = format!(
+        "-c default_transaction_read_only=on -c statement_timeout={} \
+         -c plan_cache_mode=force_custom_plan",
+        settings.db_statement_timeout.as_millis()
+    );
+    let options = match config.get_options() {
+        Some(existing) if !existing.trim().is_empty() => format!("{existing} {guards}"),
+        _ => guards,
+    };
+    config.options(options);
+    if config.get_application_name().is_none() {
+        config.application_name("litellm-analytics");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(POOL_TIMEOUT);
+    }
+    config.keepalives(true);
+    Ok(config)
+}
+
+/// Where to log in, without the password: for start-up and error log lines.
+pub fn describe_target(settings: &Settings) -> String {
+    match settings.database_url.parse::<tokio_postgres::Config>() {
+        Ok(config) => {
+            let hosts: Vec<String> = config
+                .get_hosts()
+                .iter()
+                .map(|h| match h {
+                    tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                    #[cfg(unix)]
+                    tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .collect();
+            let port = config
+                .get_ports()
+                .first()
+                .map_or("5432".to_string(), u16::to_string);
+            format!(
+                "{}@{}:{}/{}",
+                config.get_user().unwrap_or("?"),
+                hosts.join(","),
+                port,
+                config.get_dbname().unwrap_or("?")
+            )
+        }
+        Err(_) => "<unparseable DATABASE_URL>".to_string(),
+    }
+}
+
+/// The pool plus what the service learned about this database on first contact.
+pub struct Db {
+    pool: Pool,
+    source: AgentSource,
+    statements: OnceCell<Arc<Statements>>,
+}
+
+impl Db {
+    pub fn new(pool: Pool, source: AgentSource) -> Db {
+        Db {
+            pool,
+            source,
+            statements: OnceCell::new(),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn source(&self) -> AgentSource {
+        self.source
+    }
+
+    /// A pooled connection, or 503 within [`POOL_TIMEOUT`].
+    pub async fn client(&self) -> Result<Object, ApiError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// A connection and the SQL for this database, ready to query agent data.
+    pub async fn agent_client(&self) -> Result<(Object, Arc<Statements>), ApiError> {
+        let client = self.client().await?;
+        let statements = self.statements(&client).await?;
+        if let Some(why) = &statements.source_unavailable {
+            return Err(ApiError::SourceUnavailable(why.clone()));
+        }
+        Ok((client, statements))
+    }
+
+    /// The SQL rendered for this database's columns, detected once on the first connection. A
+    /// failure (database down, table missing) is not remembered: the next request tries again.
+    pub async fn statements(&self, client: &Object) -> Result<Arc<Statements>, ApiError> {
+        self.statements
+            .get_or_try_init(|| async {
+                let columns = queries::spendlogs_columns(client).await?;
+                if columns.is_empty() {
+                    return Err(ApiError::SourceUnavailable(
+                        "table \"LiteLLM_SpendLogs\" was not found: point DATABASE_URL at the \
+                         database LiteLLM writes"
+                            .to_string(),
+                    ));
+                }
+                let statements = Arc::new(Statements::render(self.source, &columns));
+                log_schema(&columns, &statements);
+                report_agent_sources(client, &statements, self.source).await;
+                Ok(statements)
+            })
+            .await
+            .cloned()
+    }
+}
+
+fn log_schema(columns: &SpendLogsColumns, statements: &Statements) {
+    let missing = columns.missing_optional();
+    if !missing.is_empty() {
+        log::warn!(
+            "\"LiteLLM_SpendLogs\" lacks columns of newer LiteLLM versions: {} (older database); \
+             features reading them are degraded",
+            missing.join(", ")
+        );
+    }
+    if let Some(why) = &statements.source_unavailable {
+        log::error!("{why}");
+    }
+}
+
+/// Logs where agent fields live in recent rows, so a wrong AGENT_METADATA_SOURCE shows at once.
+async fn report_agent_sources(client: &Object, statements: &Statements, source: AgentSource) {
+    match queries::agent_source_census(client, statements).await {
+        Ok(census) if census.sampled == 0 => {
+            log::info!("\"LiteLLM_SpendLogs\" is empty; agent sources will show once rows arrive")
+        }
+        Ok(census) => {
+            log::info!(
+                "agent_name found in the {} most recent rows: spend_logs_metadata={} \
+                 request_body={} requester_copy={} metadata={}; AGENT_METADATA_SOURCE={} reads {}",
+                census.sampled,
+                census.spend_logs_metadata,
+                census.request_body,
+                census.requester_copy,
+                census.metadata,
+                source,
+                census.configured
+            );
+            if let Some(hint) = census.better_source_hint(source) {
+                log::warn!("{hint}");
+            }
+        }
+        Err(e) => log::warn!("could not sample recent rows for agent sources: {e}"),
+    }
+}

@@ -1,0 +1,270 @@
+//! One error type for the whole API, rendered as RFC 9457 `application/problem+json`.
+
+use std::fmt;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use tokio_postgres::error::SqlState;
+use utoipa::ToSchema;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One invalid query parameter: which one and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvalidParam {
+    #[schema(example = "days")]
+    pub name: String,
+    #[schema(example = "must be one of 1, 2, 7, 15, 20 (got \"3\")")]
+    pub reason: String,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// The caller's query parameters are wrong (422); each names the parameter and the fix.
+    InvalidParams(Vec<InvalidParam>),
+    /// The query string could not be parsed at all (422).
+    MalformedQuery(String),
+    /// The agent+version has no rows in the window (404).
+    AgentNotFound { detail: String },
+    /// No route at this path (404).
+    RouteNotFound,
+    /// The path exists but not for this method (405).
+    MethodNotAllowed,
+    /// The database cannot be reached or gave no connection in time (503).
+    DatabaseUnavailable(String),
+    /// The database answered but this deployment cannot serve the request (503), e.g. the
+    /// LiteLLM table or a column the configured source needs is missing.
+    SourceUnavailable(String),
+    /// A statement ran past `DB_STATEMENT_TIMEOUT_MS` (504).
+    QueryTimeout,
+    /// A bug. The cause is logged; the response carries no SQL and no stack.
+    Internal(String),
+}
+
+/// The problem+json body every error response carries.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:litellm-analytics:problem:invalid-parameter",
+    "title": "Invalid query parameter",
+    "status": 422,
+    "detail": "days: must be one of 1, 2, 7, 15, 20 (got \"3\")",
+    "invalid_params": [{"name": "days", "reason": "must be one of 1, 2, 7, 15, 20 (got \"3\")"}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable, switch on it.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:litellm-analytics:problem:invalid-parameter")]
+    pub problem_type: &'static str,
+    /// Short human summary of the kind of problem.
+    #[schema(example = "Invalid query parameter")]
+    pub title: &'static str,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong with this request and how to fix it.
+    pub detail: String,
+    /// For 422: every invalid parameter with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid_params: Option<Vec<InvalidParam>>,
+}
+
+impl ApiError {
+    pub fn invalid(name: &str, reason: impl Into<String>) -> Self {
+        ApiError::InvalidParams(vec![InvalidParam {
+            name: name.to_string(),
+            reason: reason.into(),
+        }])
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::InvalidParams(_) | ApiError::MalformedQuery(_) => (
+                "urn:litellm-analytics:problem:invalid-parameter",
+                "Invalid query parameter",
+            ),
+            ApiError::AgentNotFound { .. } => (
+                "urn:litellm-analytics:problem:agent-not-found",
+                "No data for this agent and version",
+            ),
+            ApiError::RouteNotFound => ("urn:litellm-analytics:problem:not-found", "Not found"),
+            ApiError::MethodNotAllowed => (
+                "urn:litellm-analytics:problem:method-not-allowed",
+                "Method not allowed",
+            ),
+            ApiError::DatabaseUnavailable(_) => (
+                "urn:litellm-analytics:problem:database-unavailable",
+                "Database unavailable",
+            ),
+            ApiError::SourceUnavailable(_) => (
+                "urn:litellm-analytics:problem:source-unavailable",
+                "Data source unavailable",
+            ),
+            ApiError::QueryTimeout => (
+                "urn:litellm-analytics:problem:query-timeout",
+                "Database query timed out",
+            ),
+            ApiError::Internal(_) => (
+                "urn:litellm-analytics:problem:internal",
+                "Internal server error",
+            ),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::InvalidParams(params) => params
+                .iter()
+                .map(|p| format!("{}: {}", p.name, p.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::MalformedQuery(why) => format!(
+                "the query string could not be read ({why}); send each parameter once, URL-encoded"
+            ),
+            ApiError::AgentNotFound { detail } => detail.clone(),
+            ApiError::RouteNotFound => {
+                "no such endpoint; GET / lists the API and /docs documents it".to_string()
+            }
+            ApiError::MethodNotAllowed => {
+                "this endpoint only answers GET (the API is read-only)".to_string()
+            }
+            ApiError::DatabaseUnavailable(why) => {
+                format!("the LiteLLM database cannot be reached right now ({why}); retry shortly")
+            }
+            ApiError::SourceUnavailable(why) => why.clone(),
+            ApiError::QueryTimeout => "the database query ran past the statement timeout \
+                 (DB_STATEMENT_TIMEOUT_MS); retry, ask for fewer days, or apply the indexes in sql/indexes.sql"
+                .to_string(),
+            ApiError::Internal(_) => {
+                "an unexpected error occurred; it has been logged".to_string()
+            }
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (problem_type, title) = self.kind();
+        Problem {
+            problem_type,
+            title,
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            invalid_params: match self {
+                ApiError::InvalidParams(params) => Some(params.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Internal(cause) => write!(f, "internal error: {cause}"),
+            other => f.write_str(&other.detail()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParams(_) | ApiError::MalformedQuery(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::AgentNotFound { .. } | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::QueryTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => log::error!("internal error: {cause}"),
+            ApiError::DatabaseUnavailable(cause) => log::warn!("database unavailable: {cause}"),
+            ApiError::SourceUnavailable(cause) => log::warn!("source unavailable: {cause}"),
+            ApiError::QueryTimeout => log::warn!("statement timeout hit"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        match self {
+            ApiError::MethodNotAllowed => {
+                response.insert_header((header::ALLOW, "GET"));
+            }
+            ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        match serde_json::to_vec(&self.problem()) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(err: deadpool_postgres::PoolError) -> Self {
+        use deadpool_postgres::PoolError;
+        match err {
+            PoolError::Timeout(_) => ApiError::DatabaseUnavailable(
+                "no database connection became available in time".to_string(),
+            ),
+            PoolError::Backend(e) => ApiError::from(e),
+            PoolError::Closed => ApiError::DatabaseUnavailable("the pool is closed".to_string()),
+            other => ApiError::Internal(format!("pool: {other}")),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        let Some(code) = err.code() else {
+            // No SQLSTATE: an I/O, TLS or protocol failure, or a connection that closed under us.
+            return ApiError::DatabaseUnavailable(describe_connection_error(&err));
+        };
+        if *code == SqlState::QUERY_CANCELED {
+            return ApiError::QueryTimeout;
+        }
+        if *code == SqlState::UNDEFINED_TABLE {
+            return ApiError::SourceUnavailable(
+                "table \"LiteLLM_SpendLogs\" was not found: point DATABASE_URL at the database \
+                 LiteLLM writes (the one its DATABASE_URL names)"
+                    .to_string(),
+            );
+        }
+        let message = err.as_db_error().map(|e| e.message()).unwrap_or_default();
+        match code.code().get(..2).unwrap_or_default() {
+            // connection exception, insufficient resources, operator intervention,
+            // invalid authorization, invalid catalog name: the database, not the request.
+            "08" | "53" | "57" | "28" | "3D" => ApiError::DatabaseUnavailable(format!(
+                "database refused with {}: {message}",
+                code.code()
+            )),
+            _ => ApiError::Internal(format!("database error {}: {err}", code.code())),
+        }
+    }
+}
+
+/// A log-safe description of a connection-level error (no connection string in it).
+fn describe_connection_error(err: &tokio_postgres::Error) -> String {
+    if err.is_closed() {
+        "the connection was closed".to_string()
+    } else {
+        // tokio-postgres error texts name the failing step (e.g. "error connecting to server:
+        // Connection refused"), never the password.
+        err.to_string()
+    }
+}
+
+/// actix's query extractor answers a plain-text 400 by default; ours is a 422 problem.
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::MalformedQuery(err.to_string()).into()
+}

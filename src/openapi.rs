@@ -1,0 +1,102 @@
+//! The OpenAPI document, generated from the handlers and types so docs and code cannot drift.
+
+use serde::Serialize;
+use utoipa::{IntoResponses, OpenApi, ToSchema};
+
+use crate::error::{InvalidParam, Problem};
+use crate::routes;
+use crate::window::DateRange;
+
+/// The error responses every agent endpoint can give, all `application/problem+json`.
+#[allow(dead_code)] // only its derived OpenAPI description is used
+#[derive(IntoResponses)]
+pub enum AgentErrors {
+    /// The agent+version has no rows in the window (check spelling and version, or ask for more days).
+    #[response(
+        status = 404,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "urn:litellm-analytics:problem:agent-not-found",
+            "title": "No data for this agent and version",
+            "status": 404,
+            "detail": "no requests of agent_name \"support-bot\" version \"9.9.9\" between 2024-11-28T14:30:00Z and 2024-12-05T14:30:00Z (AGENT_METADATA_SOURCE=auto); check both values or ask for more days"
+        })
+    )]
+    NotFound(Problem),
+    /// A query parameter is missing or invalid; `invalid_params` names each one and the fix.
+    #[response(
+        status = 422,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "urn:litellm-analytics:problem:invalid-parameter",
+            "title": "Invalid query parameter",
+            "status": 422,
+            "detail": "days: must be one of 1, 2, 7, 15, 20 (got \"3\")",
+            "invalid_params": [{"name": "days", "reason": "must be one of 1, 2, 7, 15, 20 (got \"3\")"}]
+        })
+    )]
+    Invalid(Problem),
+    /// The database is unreachable or gave no connection within 2 s; retry after `Retry-After`.
+    #[response(
+        status = 503,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before retrying")),
+        example = json!({
+            "type": "urn:litellm-analytics:problem:database-unavailable",
+            "title": "Database unavailable",
+            "status": 503,
+            "detail": "the LiteLLM database cannot be reached right now (no database connection became available in time); retry shortly"
+        })
+    )]
+    Unavailable(Problem),
+    /// A query ran past the statement timeout (DB_STATEMENT_TIMEOUT_MS).
+    #[response(
+        status = 504,
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "urn:litellm-analytics:problem:query-timeout",
+            "title": "Database query timed out",
+            "status": 504,
+            "detail": "the database query ran past the statement timeout (DB_STATEMENT_TIMEOUT_MS); retry, ask for fewer days, or apply the indexes in sql/indexes.sql"
+        })
+    )]
+    Timeout(Problem),
+    /// A bug; the cause is in the service log, not in the response.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+}
+
+/// Links for clients that start at the root.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    #[schema(example = "/docs/")]
+    pub docs: &'static str,
+    #[schema(example = "/openapi.json")]
+    pub openapi: &'static str,
+    #[schema(example = "/health")]
+    pub health: &'static str,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "litellm-analytics",
+        description = include_str!("api-description.md"),
+    ),
+    paths(
+        routes::agent::agent_analytics,
+        routes::timeline::activity_timeline,
+        routes::tokens::tokens_usage,
+        routes::tokens::total_tokens,
+        routes::usage::detailed_usage,
+        routes::messages::recent_messages,
+        routes::health::health,
+        routes::root::root,
+    ),
+    components(schemas(Problem, InvalidParam, DateRange)),
+    tags(
+        (name = "analytics", description = "Per-agent, per-version analytics over LiteLLM_SpendLogs"),
+        (name = "service", description = "Health and discovery"),
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,307 @@
+//! Query parameters shared by the agent endpoints, validated once at the edge into typed values.
+//!
+//! Every field is read as an optional string so that a bad value produces our own 422 with a
+//! message saying how to fix it, instead of a deserializer's generic complaint.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use validator::{Validate, ValidationError, ValidationErrors};
+
+use crate::cursor::Cursor;
+use crate::error::{ApiError, InvalidParam};
+use crate::window::{Clock, Days, Window, ALLOWED_DAYS};
+
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// Which agent, which version, how many days back.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct AgentParams {
+    /// The agent's name, exactly as the caller sent it in its request metadata (`agent_name`).
+    /// Matched exactly (case-sensitive); any characters are plain data.
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 256,
+        example = "support-bot"
+    )]
+    #[validate(
+        required(message = "is required"),
+        length(min = 1, max = 256, message = "must be 1 to 256 characters long"),
+        custom(function = "no_nul_character")
+    )]
+    pub agent_name: Option<String>,
+
+    /// The agent's version, exactly as sent in request metadata (`agent_version`).
+    #[param(required = true, min_length = 1, max_length = 64, example = "1.0.0")]
+    #[validate(
+        required(message = "is required"),
+        length(min = 1, max = 64, message = "must be 1 to 64 characters long"),
+        custom(function = "no_nul_character")
+    )]
+    pub agent_version: Option<String>,
+
+    /// How far back to look: rows with `now − days×24h ≤ startTime ≤ now` (UTC).
+    /// One of 1, 2, 7, 15, 20.
+    #[param(required = true, value_type = Days, inline, example = 7)]
+    pub days: Option<String>,
+}
+
+/// Page size and position for the list endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Rows per page, 1 to 1000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = json!(100), example = 100)]
+    pub limit: Option<String>,
+
+    /// Opaque position from the previous page's `next_cursor`; omit it for the newest rows.
+    /// The cursor also keeps the window of the first page, so a walk through all pages lists
+    /// every row of that window exactly once.
+    #[param(value_type = Option<String>, max_length = 1024)]
+    pub cursor: Option<String>,
+}
+
+/// The agent+version a request is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentKey {
+    pub name: String,
+    pub version: String,
+}
+
+/// A validated agent request: who and when.
+#[derive(Debug, Clone)]
+pub struct AgentQuery {
+    pub agent: AgentKey,
+    pub window: Window,
+}
+
+/// A validated page request.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+impl AgentParams {
+    /// Validates and fixes the window at `clock.now()`.
+    pub fn parse(&self, clock: &Clock) -> Result<AgentQuery, ApiError> {
+        let (agent, days) = self.parse_parts()?;
+        Ok(AgentQuery {
+            agent,
+            window: Window::ending_at(clock.now(), days),
+        })
+    }
+
+    /// Validates agent and page parameters together, so one response lists every mistake. A
+    /// cursor carries the window end of the first page; without one the window ends now.
+    pub fn parse_with_page(
+        &self,
+        page: &PageParams,
+        clock: &Clock,
+    ) -> Result<(AgentQuery, PageRequest), ApiError> {
+        let agent = self.parse_parts();
+        let page = page.parse();
+        match (agent, page) {
+            (Ok((agent, days)), Ok(page)) => {
+                let end = page
+                    .cursor
+                    .as_ref()
+                    .map_or_else(|| clock.now(), |c| c.window_end);
+                let window = Window::ending_at(end, days);
+                Ok((AgentQuery { agent, window }, page))
+            }
+            (agent, page) => {
+                let mut problems = invalid_params(agent.err());
+                problems.extend(invalid_params(page.err()));
+                Err(ApiError::InvalidParams(problems))
+            }
+        }
+    }
+
+    fn parse_parts(&self) -> Result<(AgentKey, Days), ApiError> {
+        let mut problems = match self.validate() {
+            Ok(()) => Vec::new(),
+            Err(errors) => field_problems(&errors, &["agent_name", "agent_version"]),
+        };
+        let days = match self.days.as_deref() {
+            None => Err(format!(
+                "is required: one of {}",
+                ALLOWED_DAYS.map(|d| d.to_string()).join(", ")
+            )),
+            Some(raw) => Days::parse(raw),
+        };
+        if let Err(reason) = &days {
+            problems.push(InvalidParam {
+                name: "days".to_string(),
+                reason: reason.clone(),
+            });
+        }
+        match (&self.agent_name, &self.agent_version, days) {
+            (Some(name), Some(version), Ok(days)) if problems.is_empty() => Ok((
+                AgentKey {
+                    name: name.clone(),
+                    version: version.clone(),
+                },
+                days,
+            )),
+            _ => Err(ApiError::InvalidParams(problems)),
+        }
+    }
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<PageRequest, ApiError> {
+        let mut problems = Vec::new();
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(raw) => parse_limit(raw).unwrap_or_else(|reason| {
+                problems.push(InvalidParam {
+                    name: "limit".to_string(),
+                    reason,
+                });
+                DEFAULT_LIMIT
+            }),
+        };
+        let cursor = match self.cursor.as_deref() {
+            None => None,
+            Some(raw) => match Cursor::decode(raw) {
+                Ok(cursor) => Some(cursor),
+                Err(reason) => {
+                    problems.push(InvalidParam {
+                        name: "cursor".to_string(),
+                        reason,
+                    });
+                    None
+                }
+            },
+        };
+        if problems.is_empty() {
+            Ok(PageRequest { limit, cursor })
+        } else {
+            Err(ApiError::InvalidParams(problems))
+        }
+    }
+}
+
+/// `limit` as a whole number from 1 to [`MAX_LIMIT`]; integral floats like `50.0` are accepted.
+fn parse_limit(raw: &str) -> Result<u32, String> {
+    let trimmed = raw.trim();
+    let value = trimmed.parse::<i64>().ok().or_else(|| {
+        trimmed
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    });
+    match value {
+        Some(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => Ok(n as u32),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_LIMIT} (got {raw:?}); omit it for {DEFAULT_LIMIT}"
+        )),
+    }
+}
+
+fn no_nul_character(value: &str) -> Result<(), ValidationError> {
+    if value.contains('\0') {
+        let mut err = ValidationError::new("nul");
+        err.message = Some("must not contain NUL (\\0) characters".into());
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Validator errors as our problem list, in a fixed parameter order.
+fn field_problems(errors: &ValidationErrors, order: &[&str]) -> Vec<InvalidParam> {
+    let fields = errors.field_errors();
+    order
+        .iter()
+        .filter_map(|name| fields.get(*name).map(|errs| (*name, errs)))
+        .flat_map(|(name, errs)| {
+            errs.iter().map(move |e| InvalidParam {
+                name: name.to_string(),
+                reason: e
+                    .message
+                    .as_deref()
+                    .map_or_else(|| e.code.to_string(), str::to_string),
+            })
+        })
+        .collect()
+}
+
+fn invalid_params(err: Option<ApiError>) -> Vec<InvalidParam> {
+    match err {
+        Some(ApiError::InvalidParams(params)) => params,
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(name: Option<&str>, version: Option<&str>, days: Option<&str>) -> AgentParams {
+        AgentParams {
+            agent_name: name.map(str::to_string),
+            agent_version: version.map(str::to_string),
+            days: days.map(str::to_string),
+        }
+    }
+
+    fn problems(result: Result<AgentQuery, ApiError>) -> Vec<String> {
+        match result {
+            Err(ApiError::InvalidParams(p)) => p.into_iter().map(|p| p.name).collect(),
+            other => panic!("expected invalid params, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_missing_parameter_is_reported_at_once() {
+        let clock = Clock::System;
+        assert_eq!(
+            problems(params(None, None, None).parse(&clock)),
+            ["agent_name", "agent_version", "days"]
+        );
+    }
+
+    #[test]
+    fn empty_long_and_nul_strings_are_rejected() {
+        let clock = Clock::System;
+        let long = "x".repeat(257);
+        assert_eq!(
+            problems(params(Some(""), Some("1"), Some("7")).parse(&clock)),
+            ["agent_name"]
+        );
+        assert_eq!(
+            problems(params(Some(&long), Some("1"), Some("7")).parse(&clock)),
+            ["agent_name"]
+        );
+        assert_eq!(
+            problems(params(Some("a"), Some(&"v".repeat(65)), Some("7")).parse(&clock)),
+            ["agent_version"]
+        );
+        assert_eq!(
+            problems(params(Some("a\0b"), Some("1"), Some("7")).parse(&clock)),
+            ["agent_name"]
+        );
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        let name = "é".repeat(256); // 512 bytes, 256 characters
+        assert!(params(Some(&name), Some("1"), Some("7"))
+            .parse(&Clock::System)
+            .is_ok());
+    }
+
+    #[test]
+    fn limit_bounds_are_enforced() {
+        for ok in ["1", "1000", "50.0"] {
+            assert!(parse_limit(ok).is_ok(), "{ok}");
+        }
+        for bad in ["0", "1001", "-1", "ten", "", "1.5"] {
+            assert!(parse_limit(bad).is_err(), "{bad}");
+        }
+    }
+}

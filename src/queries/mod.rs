@@ -1,0 +1,203 @@
+//! The SQL the service runs (from `sql/*.sql`) and one typed function per query. No HTTP here.
+//!
+//! Query files name the configured agent source with the placeholder `{{agent}}`; it is replaced
+//! once, when the database is first reached, by the expression in `sql/sources/<source>.sql`. The
+//! placeholder only ever receives those fixed expressions: request values are always `$n`
+//! parameters.
+
+mod pages;
+mod schema;
+mod summary;
+
+use std::collections::HashSet;
+
+pub use pages::{messages_page, usage_page, MessageRow, PagePosition, PagedRow, UsageRow};
+pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
+pub use summary::{
+    agent_has_rows, agent_summary, daily_sessions, daily_tokens, total_tokens, AgentSummaryRow,
+    DailySessionsRow, DailyTokensRow, TotalTokensRow,
+};
+
+use crate::config::AgentSource;
+use crate::error::ApiError;
+
+const AGENT_SUMMARY: &str = include_str!("../../sql/agent_summary.sql");
+const DAILY_SESSIONS: &str = include_str!("../../sql/daily_sessions.sql");
+const DAILY_TOKENS: &str = include_str!("../../sql/daily_tokens.sql");
+const TOTAL_TOKENS: &str = include_str!("../../sql/total_tokens.sql");
+const USAGE_PAGE: &str = include_str!("../../sql/usage_page.sql");
+const MESSAGES_PAGE: &str = include_str!("../../sql/messages_page.sql");
+const AGENT_HAS_ROWS: &str = include_str!("../../sql/agent_has_rows.sql");
+const AGENT_SOURCE_CENSUS: &str = include_str!("../../sql/agent_source_census.sql");
+
+/// The JSON object holding a row's agent fields, per configured source.
+pub fn source_expression(source: AgentSource) -> &'static str {
+    match source {
+        AgentSource::Auto => include_str!("../../sql/sources/auto.sql"),
+        AgentSource::SpendLogsMetadata => include_str!("../../sql/sources/spend_logs_metadata.sql"),
+        AgentSource::RequestBody => include_str!("../../sql/sources/request_body.sql"),
+        AgentSource::RequesterCopy => include_str!("../../sql/sources/requester_copy.sql"),
+        AgentSource::Metadata => include_str!("../../sql/sources/metadata.sql"),
+    }
+}
+
+/// Columns LiteLLM added over time; older databases lack them.
+const LATER_COLUMNS: [&str; 8] = [
+    "proxy_server_request",
+    "session_id",
+    "status",
+    "mcp_namespaced_tool_name",
+    "request_duration_ms",
+    "completionStartTime",
+    "organization_id",
+    "agent_id",
+];
+
+/// The columns "LiteLLM_SpendLogs" has in this database.
+#[derive(Debug, Clone, Default)]
+pub struct SpendLogsColumns(HashSet<String>);
+
+impl SpendLogsColumns {
+    pub fn new(names: impl IntoIterator<Item = String>) -> Self {
+        SpendLogsColumns(names.into_iter().collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    pub fn missing_optional(&self) -> Vec<&'static str> {
+        LATER_COLUMNS.into_iter().filter(|c| !self.has(c)).collect()
+    }
+}
+
+/// Every query's SQL, rendered for one agent source and one database's columns.
+#[derive(Debug, Clone)]
+pub struct Statements {
+    pub agent_summary: String,
+    pub daily_sessions: String,
+    pub daily_tokens: String,
+    pub total_tokens: String,
+    pub usage_page: String,
+    pub messages_page: String,
+    pub agent_has_rows: String,
+    pub agent_source_census: String,
+    /// Why agent queries cannot run on this database, if they cannot.
+    pub source_unavailable: Option<String>,
+}
+
+impl Statements {
+    pub fn render(source: AgentSource, columns: &SpendLogsColumns) -> Statements {
+        let has_body = columns.has("proxy_server_request");
+        let agent = format!("(\n{}\n)", strip_comments(source_expression(source)));
+        let render = |template: &str| {
+            let sql = template.replace("{{agent}}", &agent);
+            if has_body {
+                sql
+            } else {
+                // Databases from before Apr 2025 have no stored request body: read it as NULL, so
+                // `auto` falls back to spend_logs_metadata and the census reports zero there.
+                sql.replace("l.proxy_server_request", "NULL::jsonb")
+            }
+        };
+        let source_unavailable = (source.needs_request_body() && !has_body).then(|| {
+            format!(
+                "AGENT_METADATA_SOURCE={source} reads the stored request body, but this \
+                 \"LiteLLM_SpendLogs\" has no proxy_server_request column (LiteLLM before Apr 2025); \
+                 use AGENT_METADATA_SOURCE=spend_logs_metadata or auto"
+            )
+        });
+        Statements {
+            agent_summary: render(AGENT_SUMMARY),
+            daily_sessions: render(DAILY_SESSIONS),
+            daily_tokens: render(DAILY_TOKENS),
+            total_tokens: render(TOTAL_TOKENS),
+            usage_page: render(USAGE_PAGE),
+            messages_page: render(MESSAGES_PAGE),
+            agent_has_rows: render(AGENT_HAS_ROWS),
+            agent_source_census: render(AGENT_SOURCE_CENSUS),
+            source_unavailable,
+        }
+    }
+}
+
+/// The expression without its `--` comment lines, so it can sit inside a larger statement.
+fn strip_comments(sql: &str) -> String {
+    sql.lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads a column, turning a type mismatch into a logged 500 rather than a panic.
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    column: &str,
+) -> Result<T, ApiError> {
+    row.try_get(column)
+        .map_err(|e| ApiError::Internal(format!("reading column {column}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_columns() -> SpendLogsColumns {
+        SpendLogsColumns::new(
+            [
+                "request_id",
+                "metadata",
+                "proxy_server_request",
+                "startTime",
+            ]
+            .map(str::to_string),
+        )
+    }
+
+    #[test]
+    fn every_placeholder_is_replaced_for_every_source() {
+        for source in AgentSource::ALL {
+            let s = Statements::render(source, &all_columns());
+            for sql in [
+                &s.agent_summary,
+                &s.daily_sessions,
+                &s.daily_tokens,
+                &s.total_tokens,
+                &s.usage_page,
+                &s.messages_page,
+                &s.agent_has_rows,
+                &s.agent_source_census,
+            ] {
+                assert!(!sql.contains("{{"), "{source}: {sql}");
+            }
+            assert!(s.source_unavailable.is_none());
+        }
+    }
+
+    #[test]
+    fn without_request_body_column_auto_degrades_and_body_sources_are_unavailable() {
+        let old = SpendLogsColumns::new(["request_id", "metadata"].map(str::to_string));
+        let auto = Statements::render(AgentSource::Auto, &old);
+        assert!(!auto.agent_summary.contains("proxy_server_request"));
+        assert!(auto.source_unavailable.is_none());
+        for source in [AgentSource::RequestBody, AgentSource::RequesterCopy] {
+            let s = Statements::render(source, &old);
+            assert!(s
+                .source_unavailable
+                .unwrap()
+                .contains("proxy_server_request"));
+        }
+        assert_eq!(old.missing_optional()[0], "proxy_server_request");
+    }
+
+    #[test]
+    fn comment_lines_are_dropped_from_source_expressions() {
+        let expr = strip_comments(source_expression(AgentSource::Auto));
+        assert!(!expr.contains("--"));
+        assert!(expr.contains("CASE"));
+    }
+}

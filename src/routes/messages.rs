@@ -1,0 +1,104 @@
+//! GET /recentmessages — the agent's latest assistant replies, newest first, paged.
+
+use actix_web::web;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{agent_page, AppState};
+use crate::error::ApiError;
+use crate::openapi::AgentErrors;
+use crate::params::{AgentParams, AgentQuery, PageParams};
+use crate::queries::MessageRow;
+use crate::window::{format_timestamp, DateRange};
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "agent_name": "support-bot",
+    "agent_version": "1.0.0",
+    "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
+                   "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z"},
+    "messages": [{
+        "timestamp": "2024-12-05T14:00:00Z", "session_id": "sess-42", "message_length": 22,
+        "agent_name": "support-bot", "model_name": "gpt-4o-2024-08-06",
+        "message": "Hello! How can I help?", "request_id": "chatcmpl-9f2c"
+    }],
+    "next_cursor": null
+}))]
+pub struct RecentMessages {
+    pub agent_name: String,
+    pub agent_version: String,
+    pub date_range: DateRange,
+    /// Assistant replies, newest first.
+    pub messages: Vec<RecentMessage>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecentMessage {
+    /// The request's startTime, RFC 3339 UTC (milliseconds kept when present).
+    #[schema(example = "2024-12-05T14:00:00Z")]
+    pub timestamp: String,
+    /// agent_session_id of the request, "" when it has none.
+    #[schema(example = "sess-42")]
+    pub session_id: String,
+    /// Length of `message` in characters (Unicode code points).
+    #[schema(example = 22)]
+    pub message_length: i64,
+    #[schema(example = "support-bot")]
+    pub agent_name: String,
+    /// response.model (what the provider reported), else the row's model.
+    #[schema(example = "gpt-4o-2024-08-06")]
+    pub model_name: String,
+    /// The assistant's reply: response.choices[0].message.content.
+    #[schema(example = "Hello! How can I help?")]
+    pub message: String,
+    /// LiteLLM's request id (the row's primary key).
+    #[schema(example = "chatcmpl-9f2c")]
+    pub request_id: String,
+}
+
+impl RecentMessage {
+    fn new(q: &AgentQuery, row: MessageRow) -> Self {
+        RecentMessage {
+            timestamp: format_timestamp(row.start_time),
+            session_id: row.session_id,
+            message_length: row.message.chars().count() as i64,
+            agent_name: q.agent.name.clone(),
+            model_name: row.model_name.unwrap_or_default(),
+            message: row.message,
+            request_id: row.request_id,
+        }
+    }
+}
+
+/// The latest assistant replies of one agent version, newest first. Exposes conversation content.
+#[utoipa::path(
+    get,
+    path = "/recentmessages",
+    tag = "analytics",
+    params(AgentParams, PageParams),
+    responses(
+        (status = 200, description = "One page of assistant replies, newest first", body = RecentMessages),
+        AgentErrors
+    )
+)]
+pub async fn recent_messages(
+    state: web::Data<AppState>,
+    params: web::Query<AgentParams>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<RecentMessages>, ApiError> {
+    let page = agent_page::<MessageRow>(&state, &params, &page).await?;
+    let q = &page.query;
+    Ok(web::Json(RecentMessages {
+        agent_name: q.agent.name.clone(),
+        agent_version: q.agent.version.clone(),
+        date_range: q.window.date_range(),
+        messages: page
+            .rows
+            .into_iter()
+            .map(|r| RecentMessage::new(q, r))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}

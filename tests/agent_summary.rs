@@ -1,0 +1,196 @@
+//! GET /analytics/agent and GET /total-tokens on the main fixture (see common/fixture.rs for the
+//! table the expected numbers are worked out from).
+
+mod common;
+
+use common::fixture::{self, NAME, VERSION};
+use common::{agent_query, spawn_app, TestDb};
+use serde_json::json;
+
+#[tokio::test]
+async fn agent_metrics_match_the_fixture_for_every_days_value() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    let app = spawn_app(&db, fixture::now()).await;
+
+    // (days, messages, sessions, users, avg_daily_messages, start_date)
+    let expected = [
+        // sb-01..05; sessions s1 s2 s7; users u1 u2
+        (1, 5, 3, 2, 5.0, "2024-12-04"),
+        // + sb-06 (s8, u6)
+        (2, 6, 4, 3, 3.0, "2024-12-03"),
+        // + sb-07 (no ids), sb-08 (s3, u1), sb-09 (s4, u3); 9 / 7 = 1.2857
+        (7, 9, 6, 4, 1.29, "2024-11-28"),
+        // + sb-10 (s5, u4); 10 / 15 = 0.667
+        (15, 10, 7, 5, 0.67, "2024-11-20"),
+        // + sb-11 (s6, u5); 11 / 20
+        (20, 11, 8, 6, 0.55, "2024-11-15"),
+    ];
+    for (days, messages, sessions, users, avg, start_date) in expected {
+        let body = app
+            .get_json(
+                &format!("/analytics/agent?{}", agent_query(NAME, VERSION, days)),
+                200,
+            )
+            .await;
+        assert_eq!(body["agent_name"], NAME);
+        assert_eq!(body["agent_version"], VERSION);
+        assert_eq!(
+            body["metrics"],
+            json!({
+                "total_sessions": sessions,
+                "total_messages": messages,
+                "avg_daily_messages": avg,
+                "total_users": users
+            }),
+            "days={days}"
+        );
+        assert_eq!(body["date_range"]["start_date"], start_date, "days={days}");
+        assert_eq!(body["date_range"]["end_date"], "2024-12-05");
+    }
+}
+
+#[tokio::test]
+async fn seven_days_on_december_fifth_spans_november_28th_to_december_fifth() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    let app = spawn_app(&db, fixture::now()).await;
+    let body = app
+        .get_json(
+            &format!("/analytics/agent?{}", agent_query(NAME, VERSION, 7)),
+            200,
+        )
+        .await;
+    assert_eq!(
+        body["date_range"],
+        json!({
+            "start_date": "2024-11-28",
+            "end_date": "2024-12-05",
+            "window_start": "2024-11-28T14:30:00Z",
+            "window_end": "2024-12-05T14:30:00Z"
+        })
+    );
+}
+
+#[tokio::test]
+async fn window_edges_are_inclusive_to_the_millisecond() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    let app = spawn_app(&db, fixture::now()).await;
+    // days=1 starts at 2024-12-04 14:30:00.000: sb-05 sits exactly there (in), sb-06 one
+    // millisecond earlier (out); sb-12 one minute after now (out).
+    let body = app
+        .get_json(
+            &format!("/total-tokens?{}", agent_query(NAME, VERSION, 1)),
+            200,
+        )
+        .await;
+    assert_eq!(body["total_prompt_tokens"], 100 + 200 + 60 + 50 + 11);
+    assert_eq!(body["total_completion_tokens"], 20 + 40 + 10 + 1);
+}
+
+#[tokio::test]
+async fn total_tokens_match_the_fixture_for_every_days_value() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    let app = spawn_app(&db, fixture::now()).await;
+    let expected = [
+        (1, 421, 71),
+        (2, 434, 74),
+        (7, 784, 187),
+        (15, 1784, 1187),
+        (20, 2284, 1437),
+    ];
+    for (days, prompt, completion) in expected {
+        let body = app
+            .get_json(
+                &format!("/total-tokens?{}", agent_query(NAME, VERSION, days)),
+                200,
+            )
+            .await;
+        assert_eq!(body["total_prompt_tokens"], prompt, "days={days}");
+        assert_eq!(body["total_completion_tokens"], completion, "days={days}");
+        assert_eq!(body["agent_name"], NAME);
+        assert_eq!(body["agent_version"], VERSION);
+        assert_eq!(body["date_range"]["end_date"], "2024-12-05");
+    }
+}
+
+#[tokio::test]
+async fn other_agents_and_versions_are_counted_separately() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    let app = spawn_app(&db, fixture::now()).await;
+
+    // Version 2.0.0 shares session and user ids with 1.0.0 but only has its own row.
+    let v2 = app
+        .get_json(
+            &format!("/analytics/agent?{}", agent_query(NAME, "2.0.0", 1)),
+            200,
+        )
+        .await;
+    assert_eq!(
+        v2["metrics"],
+        json!({"total_sessions": 1, "total_messages": 1, "avg_daily_messages": 1.0, "total_users": 1})
+    );
+    let sales = app
+        .get_json(
+            &format!("/total-tokens?{}", agent_query("sales-agent", VERSION, 1)),
+            200,
+        )
+        .await;
+    assert_eq!(sales["total_prompt_tokens"], 3000);
+
+    // Names and versions match exactly: no case folding, no trimming.
+    let cased = app
+        .get_json(
+            &format!(
+                "/analytics/agent?{}",
+                agent_query("Support-Bot", VERSION, 1)
+            ),
+            200,
+        )
+        .await;
+    assert_eq!(cased["metrics"]["total_messages"], 1);
+    let spaced = app
+        .get_json(
+            &format!("/analytics/agent?{}", agent_query(NAME, "1.0.0 ", 1)),
+            200,
+        )
+        .await;
+    assert_eq!(spaced["metrics"]["total_messages"], 1);
+}
+
+#[tokio::test]
+async fn failed_requests_count_as_messages() {
+    let db = TestDb::create().await;
+    let now = fixture::now();
+    db.insert(&[
+        common::Row::new("f-1", common::ts("2024-12-05 10:00:00"))
+            .agent(
+                common::Place::SpendLogsMetadata,
+                common::Agent::new("flaky", "1").session("a").user("x"),
+            )
+            .tokens(10, 0)
+            .failed(),
+        common::Row::new("f-2", common::ts("2024-12-05 11:00:00"))
+            .agent(
+                common::Place::SpendLogsMetadata,
+                common::Agent::new("flaky", "1").session("a").user("x"),
+            )
+            .tokens(10, 5)
+            .reply("ok"),
+    ])
+    .await;
+    let app = spawn_app(&db, now).await;
+    let body = app
+        .get_json(
+            &format!("/analytics/agent?{}", agent_query("flaky", "1", 1)),
+            200,
+        )
+        .await;
+    assert_eq!(
+        body["metrics"],
+        json!({"total_sessions": 1, "total_messages": 2, "avg_daily_messages": 2.0, "total_users": 1})
+    );
+}
