@@ -1,8 +1,12 @@
 //! Settings read once from the environment (12-factor: Kubernetes sets them, `.env` helps locally).
 
 use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 /// Where the agent fields (agent_name, agent_version, agent_user_id, agent_session_id,
 /// agent_app_name) are read from on each `"LiteLLM_SpendLogs"` row.
@@ -124,6 +128,19 @@ pub struct Settings {
     pub cors_allowed_origins: CorsOrigins,
     /// actix worker threads; `None` means one per CPU core.
     pub http_workers: Option<usize>,
+    /// How long an idle keep-alive connection stays open. Behind an AWS ALB it must exceed the
+    /// ALB's idle timeout (60 s by default), or the ALB may reuse a connection we just closed
+    /// and answer 502.
+    pub http_keep_alive: Duration,
+    /// After SIGTERM: how long to keep serving (readiness 503) before closing the listener.
+    pub shutdown_drain: Duration,
+    /// After the drain: how long in-flight requests may take to finish.
+    pub shutdown_timeout: Duration,
+    /// Peers whose `X-Forwarded-For` is believed (the load balancer's addresses).
+    pub trusted_proxies: Vec<IpNet>,
+    /// PEM file of CA certificates for verifying the database's TLS certificate (with
+    /// `sslmode=require`), e.g. the Amazon RDS bundle; added to the system's roots.
+    pub db_tls_ca_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Settings {
@@ -137,6 +154,11 @@ impl fmt::Debug for Settings {
             .field("agent_source", &self.agent_source)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("http_workers", &self.http_workers)
+            .field("http_keep_alive", &self.http_keep_alive)
+            .field("shutdown_drain", &self.shutdown_drain)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("db_tls_ca_file", &self.db_tls_ca_file)
             .finish()
     }
 }
@@ -153,6 +175,11 @@ impl Settings {
             agent_source: AgentSource::Auto,
             cors_allowed_origins: CorsOrigins::Any,
             http_workers: None,
+            http_keep_alive: Duration::from_secs(75),
+            shutdown_drain: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(20),
+            trusted_proxies: Vec::new(),
+            db_tls_ca_file: None,
         }
     }
 
@@ -176,7 +203,7 @@ impl Settings {
             settings.host = host.trim().to_string();
         }
         if let Some(port) = var("PORT") {
-            settings.port = parse_number("PORT", &port, 1, u16::MAX as u64)? as u16;
+            settings.port = parse_number("PORT", &port, 0, u16::MAX as u64)? as u16;
         }
         if let Some(size) = var("DB_POOL_SIZE") {
             settings.db_pool_size = parse_number("DB_POOL_SIZE", &size, 1, 1_000)? as usize;
@@ -194,8 +221,43 @@ impl Settings {
         if let Some(workers) = var("HTTP_WORKERS") {
             settings.http_workers = Some(parse_number("HTTP_WORKERS", &workers, 1, 256)? as usize);
         }
+        if let Some(secs) = var("HTTP_KEEP_ALIVE_SECONDS") {
+            settings.http_keep_alive =
+                Duration::from_secs(parse_number("HTTP_KEEP_ALIVE_SECONDS", &secs, 1, 3600)?);
+        }
+        if let Some(secs) = var("SHUTDOWN_DRAIN_SECONDS") {
+            settings.shutdown_drain =
+                Duration::from_secs(parse_number("SHUTDOWN_DRAIN_SECONDS", &secs, 0, 300)?);
+        }
+        if let Some(secs) = var("SHUTDOWN_TIMEOUT_SECONDS") {
+            settings.shutdown_timeout =
+                Duration::from_secs(parse_number("SHUTDOWN_TIMEOUT_SECONDS", &secs, 1, 300)?);
+        }
+        if let Some(list) = var("TRUSTED_PROXIES") {
+            settings.trusted_proxies = parse_networks(&list)?;
+        }
+        if let Some(path) = var("DB_TLS_CA_FILE") {
+            settings.db_tls_ca_file = Some(PathBuf::from(path.trim()));
+        }
         Ok(settings)
     }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated CIDRs (`10.0.0.0/16`) or single addresses.
+fn parse_networks(list: &str) -> Result<Vec<IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXIES: {item:?} is not a CIDR like 10.0.0.0/16 or an IP address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn parse_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
@@ -286,6 +348,32 @@ mod tests {
         );
         assert!(
             settings_from(&[("DATABASE_URL", "x"), ("CORS_ALLOWED_ORIGINS", "a.com")]).is_err()
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_accept_cidrs_and_addresses() {
+        let s = settings_from(&[
+            ("DATABASE_URL", "x"),
+            ("TRUSTED_PROXIES", "10.0.0.0/16, 192.168.1.7 ,fd00::/8"),
+        ])
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 3);
+        assert!(s.trusted_proxies[1].contains(&"192.168.1.7".parse::<IpAddr>().unwrap()));
+        assert!(
+            settings_from(&[("DATABASE_URL", "x"), ("TRUSTED_PROXIES", "10.0.0.0/33")]).is_err()
+        );
+    }
+
+    #[test]
+    fn shutdown_timings_have_defaults_and_bounds() {
+        let s = settings_from(&[("DATABASE_URL", "x")]).unwrap();
+        assert_eq!(s.shutdown_drain, Duration::from_secs(10));
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(20));
+        let s = settings_from(&[("DATABASE_URL", "x"), ("SHUTDOWN_DRAIN_SECONDS", "0")]).unwrap();
+        assert_eq!(s.shutdown_drain, Duration::ZERO);
+        assert!(
+            settings_from(&[("DATABASE_URL", "x"), ("SHUTDOWN_TIMEOUT_SECONDS", "0")]).is_err()
         );
     }
 

@@ -1,12 +1,17 @@
 //! The connection pool (read-only and time-bounded at the Postgres level) and the per-database
 //! facts learned on first contact: which columns exist and hence which SQL to run.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use tokio::sync::OnceCell;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{AgentSource, ConfigError, Settings};
 use crate::error::ApiError;
@@ -16,15 +21,21 @@ use crate::queries::{self, SpendLogsColumns, Statements};
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Builds the pool. Connections are made lazily, so this succeeds while the database is down.
+///
+/// TLS is used when DATABASE_URL says `sslmode=require` (as managed databases such as RDS with
+/// `rds.force_ssl` demand); the server certificate is then verified against the system's CA
+/// certificates plus `DB_TLS_CA_FILE`. Otherwise connections are plain.
 pub fn build_pool(settings: &Settings) -> Result<Pool, ConfigError> {
     let pg_config = read_only_config(settings)?;
-    let manager = Manager::from_config(
-        pg_config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = if pg_config.get_ssl_mode() == SslMode::Require {
+        let tls = tls_connector(settings.db_tls_ca_file.as_deref())?;
+        Manager::from_config(pg_config, tls, manager_config)
+    } else {
+        Manager::from_config(pg_config, NoTls, manager_config)
+    };
     Pool::builder(manager)
         .max_size(settings.db_pool_size)
         .wait_timeout(Some(POOL_TIMEOUT))
@@ -69,6 +80,49 @@ pub fn read_only_config(settings: &Settings) -> Result<tokio_postgres::Config, C
     Ok(config)
 }
 
+/// A rustls connector trusting the system's CA certificates and those in `ca_file`.
+fn tls_connector(ca_file: Option<&Path>) -> Result<MakeRustlsConnect, ConfigError> {
+    let mut roots = rustls::RootCertStore::empty();
+    // Unreadable system certificates are not fatal: DB_TLS_CA_FILE may be all that is needed.
+    let (system_roots, _) =
+        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(path) = ca_file {
+        let shown = path.display();
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| {
+                ConfigError(format!(
+                    "DB_TLS_CA_FILE={shown}: cannot read PEM certificates: {e}"
+                ))
+            })?;
+        if certs.is_empty() {
+            return Err(ConfigError(format!(
+                "DB_TLS_CA_FILE={shown} holds no PEM certificates"
+            )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                ConfigError(format!("DB_TLS_CA_FILE={shown}: bad certificate: {e}"))
+            })?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(ConfigError(
+            "DATABASE_URL asks for sslmode=require, but no CA certificates were found to verify \
+             the server with: install ca-certificates or set DB_TLS_CA_FILE"
+                .to_string(),
+        ));
+    }
+    log::debug!("database TLS: {system_roots} system CA certificates, CA file {ca_file:?}");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError(format!("database TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
 /// Where to log in, without the password: for start-up and error log lines.
 pub fn describe_target(settings: &Settings) -> String {
     match settings.database_url.parse::<tokio_postgres::Config>() {
@@ -86,8 +140,13 @@ pub fn describe_target(settings: &Settings) -> String {
                 .get_ports()
                 .first()
                 .map_or("5432".to_string(), u16::to_string);
+            let tls = if config.get_ssl_mode() == SslMode::Require {
+                " (TLS)"
+            } else {
+                ""
+            };
             format!(
-                "{}@{}:{}/{}",
+                "{}@{}:{}/{}{tls}",
                 config.get_user().unwrap_or("?"),
                 hosts.join(","),
                 port,

@@ -36,6 +36,8 @@ pub enum ApiError {
     /// The database answered but this deployment cannot serve the request (503), e.g. the
     /// LiteLLM table or a column the configured source needs is missing.
     SourceUnavailable(String),
+    /// The service received SIGTERM and is draining (503 on readiness).
+    ShuttingDown,
     /// A statement ran past `DB_STATEMENT_TIMEOUT_MS` (504).
     QueryTimeout,
     /// A bug. The cause is logged; the response carries no SQL and no stack.
@@ -100,6 +102,10 @@ impl ApiError {
                 "urn:litellm-analytics:problem:source-unavailable",
                 "Data source unavailable",
             ),
+            ApiError::ShuttingDown => (
+                "urn:litellm-analytics:problem:shutting-down",
+                "Shutting down",
+            ),
             ApiError::QueryTimeout => (
                 "urn:litellm-analytics:problem:query-timeout",
                 "Database query timed out",
@@ -132,6 +138,10 @@ impl ApiError {
                 format!("the LiteLLM database cannot be reached right now ({why}); retry shortly")
             }
             ApiError::SourceUnavailable(why) => why.clone(),
+            ApiError::ShuttingDown => {
+                "this instance is shutting down and takes no new traffic; other instances do"
+                    .to_string()
+            }
             ApiError::QueryTimeout => "the database query ran past the statement timeout \
                  (DB_STATEMENT_TIMEOUT_MS); retry, ask for fewer days, or apply the indexes in sql/indexes.sql"
                 .to_string(),
@@ -173,9 +183,9 @@ impl ResponseError for ApiError {
             }
             ApiError::AgentNotFound { .. } | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::DatabaseUnavailable(_)
+            | ApiError::SourceUnavailable(_)
+            | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::QueryTimeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -8,15 +8,18 @@ pub mod error;
 pub mod openapi;
 pub mod params;
 pub mod queries;
+pub mod request_context;
 pub mod routes;
 pub mod window;
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -25,9 +28,6 @@ use crate::config::{ConfigError, CorsOrigins, Settings};
 use crate::db::Db;
 use crate::routes::AppState;
 use crate::window::Clock;
-
-/// One access-log line per request: client, request line, status, bytes, latency in ms.
-const ACCESS_LOG_FORMAT: &str = r#"%a "%r" %s %b %Dms"#;
 
 /// Why the service could not start.
 #[derive(Debug)]
@@ -63,6 +63,9 @@ impl From<std::io::Error> for StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
+    drain: Duration,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -79,6 +82,8 @@ impl Application {
         let state = web::Data::new(AppState {
             db: Db::new(pool, settings.agent_source),
             clock,
+            draining: AtomicBool::new(false),
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
@@ -92,20 +97,28 @@ impl Application {
             settings.db_statement_timeout.as_millis()
         );
         tokio::spawn(detect_schema_early(state.clone().into_inner()));
+        if settings.trusted_proxies.is_empty() {
+            log::info!("TRUSTED_PROXIES unset: access logs show the peer address, X-Forwarded-For is ignored");
+        }
 
         let openapi = openapi::ApiDoc::openapi();
         let cors_origins = settings.cors_allowed_origins.clone();
+        let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(app_state.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .wrap(cors(&cors_origins))
-                .wrap(Logger::new(ACCESS_LOG_FORMAT))
+                .wrap(from_fn(request_context::request_context))
                 .configure(routes::configure)
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 .default_service(web::to(routes::route_not_found))
         })
+        // Signals are ours (see run_until_signalled): actix would stop accepting at once.
+        .disable_signals()
+        .keep_alive(settings.http_keep_alive)
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?;
         if let Some(workers) = settings.http_workers {
             server = server.workers(workers);
@@ -113,6 +126,9 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            state,
+            drain: settings.shutdown_drain,
+            shutdown_timeout: settings.shutdown_timeout,
         })
     }
 
@@ -120,16 +136,71 @@ impl Application {
         self.port
     }
 
+    /// Serves until the server is stopped; installs no signal handlers (tests use this).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down without dropping requests:
+    /// readiness turns 503 and requests keep being served for the drain period (so a load
+    /// balancer deregisters this instance first), then the listener closes and in-flight
+    /// requests get up to the shutdown timeout to finish. A second signal stops at once.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let (state, drain, timeout) = (self.state.clone(), self.drain, self.shutdown_timeout);
+        tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            state.draining.store(true, Ordering::SeqCst);
+            log::info!(
+                "{signal}: readiness now 503; serving for the {} s drain, then finishing \
+                 in-flight requests (up to {} s)",
+                drain.as_secs(),
+                timeout.as_secs()
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(drain) => {
+                    log::info!("drain over: closing the listener");
+                    handle.stop(true).await;
+                }
+                again = shutdown_signal() => {
+                    log::warn!("second {again}: stopping now");
+                    handle.stop(false).await;
+                }
+            }
+        });
+        let result = self.server.await;
+        log::info!("stopped");
+        result
+    }
 }
 
-/// Builds and runs the service until it is stopped (SIGINT/SIGTERM).
+/// Waits for SIGTERM (what Kubernetes and `docker stop` send) or SIGINT (Ctrl-C).
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(e) => {
+                log::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = terminate => "SIGTERM",
+    }
+}
+
+/// Builds and runs the service until SIGTERM/SIGINT, then drains and stops gracefully.
 pub async fn run(settings: Settings) -> Result<(), StartupError> {
     Application::build(settings)
         .await?
-        .run_until_stopped()
+        .run_until_signalled()
         .await?;
     Ok(())
 }

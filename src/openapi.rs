@@ -91,6 +91,8 @@ pub struct Links {
         routes::usage::detailed_usage,
         routes::messages::recent_messages,
         routes::health::health,
+        routes::health::live,
+        routes::health::ready,
         routes::root::root,
     ),
     components(schemas(Problem, InvalidParam, DateRange)),

@@ -1,5 +1,9 @@
-//! GET /health — can the service reach its database right now?
+//! Health checks. `/health/live` says the process is up (liveness and startup probes: it never
+//! touches the database, so a database blip does not restart pods); `/health/ready` says this
+//! instance should get traffic (readiness probe and the load balancer's health check: the
+//! database answers and the service is not shutting down); `/health` is the spec's check.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix_web::web;
@@ -16,10 +20,36 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthStatus {
+    /// `healthy` (/health), `ready` (/health/ready) or `alive` (/health/live).
     #[schema(example = "healthy")]
     pub status: &'static str,
     #[schema(example = "2024-12-05T14:30:00.123Z")]
     pub timestamp: String,
+}
+
+impl HealthStatus {
+    fn now(status: &'static str, state: &AppState) -> web::Json<HealthStatus> {
+        web::Json(HealthStatus {
+            status,
+            timestamp: format_timestamp(state.clock.now()),
+        })
+    }
+}
+
+/// `SELECT 1` through the pool within [`HEALTH_TIMEOUT`]; any failure is a 503.
+async fn database_answers(state: &AppState) -> Result<(), ApiError> {
+    let check = async {
+        let client = state.db.client().await?;
+        queries::ping(&client).await
+    };
+    match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(ApiError::DatabaseUnavailable(why))) => Err(ApiError::DatabaseUnavailable(why)),
+        Ok(Err(other)) => Err(ApiError::DatabaseUnavailable(other.to_string())),
+        Err(_) => Err(ApiError::DatabaseUnavailable(
+            "SELECT 1 did not answer within 2 s".to_string(),
+        )),
+    }
 }
 
 /// 200 when `SELECT 1` through the pool answers within 2 s, else 503.
@@ -34,19 +64,37 @@ pub struct HealthStatus {
     )
 )]
 pub async fn health(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
-    let check = async {
-        let client = state.db.client().await?;
-        queries::ping(&client).await
-    };
-    match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
-        Ok(Ok(())) => Ok(web::Json(HealthStatus {
-            status: "healthy",
-            timestamp: format_timestamp(state.clock.now()),
-        })),
-        Ok(Err(ApiError::DatabaseUnavailable(why))) => Err(ApiError::DatabaseUnavailable(why)),
-        Ok(Err(other)) => Err(ApiError::DatabaseUnavailable(other.to_string())),
-        Err(_) => Err(ApiError::DatabaseUnavailable(
-            "SELECT 1 did not answer within 2 s".to_string(),
-        )),
+    database_answers(&state).await?;
+    Ok(HealthStatus::now("healthy", &state))
+}
+
+/// Liveness: 200 while the process serves HTTP. Never touches the database.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "service",
+    responses((status = 200, description = "The process is up", body = HealthStatus))
+)]
+pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
+    HealthStatus::now("alive", &state)
+}
+
+/// Readiness: 200 when the database answers `SELECT 1` within 2 s and the service is not
+/// shutting down; 503 otherwise. Use it for the readiness probe and the load balancer.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "service",
+    responses(
+        (status = 200, description = "Ready for traffic", body = HealthStatus),
+        (status = 503, description = "Shutting down, or the database did not answer within 2 s",
+         body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
+    if state.draining.load(Ordering::Relaxed) {
+        return Err(ApiError::ShuttingDown);
     }
+    database_answers(&state).await?;
+    Ok(HealthStatus::now("ready", &state))
 }

@@ -9,7 +9,10 @@ pub mod timeline;
 pub mod tokens;
 pub mod usage;
 
+use std::sync::atomic::AtomicBool;
+
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
+use ipnet::IpNet;
 
 use crate::cursor::split_page;
 use crate::db::Db;
@@ -22,11 +25,17 @@ use crate::window::{format_timestamp, Clock};
 pub struct AppState {
     pub db: Db,
     pub clock: Clock,
+    /// Set on SIGTERM: readiness answers 503 so the load balancer stops sending traffic.
+    pub draining: AtomicBool,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_only("/", root::root))
         .service(get_only("/health", health::health))
+        .service(get_only("/health/live", health::live))
+        .service(get_only("/health/ready", health::ready))
         .service(get_only("/analytics/agent", agent::agent_analytics))
         .service(get_only("/activitytimeline", timeline::activity_timeline))
         .service(get_only("/tokens-usage", tokens::tokens_usage))

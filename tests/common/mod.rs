@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset of the harness
 
+pub mod binary;
 pub mod fixture;
 pub mod rows;
 

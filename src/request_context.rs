@@ -1,0 +1,187 @@
+//! Per-request context behind a load balancer: the real client address (from `X-Forwarded-For`,
+//! believed only from trusted proxies), a request id echoed to the caller (and the ALB's
+//! `X-Amzn-Trace-Id`), and one access-log line per request.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::ConnectionType;
+use actix_web::middleware::Next;
+use actix_web::{web, Error};
+use ipnet::IpNet;
+
+use crate::routes::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+const FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The access-log middleware (`actix_web::middleware::from_fn(request_context)`).
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let trusted = state
+        .as_ref()
+        .map_or(&[][..], |s| s.trusted_proxies.as_slice());
+    let client = client_address(
+        req.peer_addr().map(|a| a.ip()),
+        &forwarded_for(req.headers()),
+        trusted,
+    );
+    let request_id = incoming_id(req.headers(), &REQUEST_ID, 128)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let trace_id = incoming_id(req.headers(), &AMZN_TRACE_ID, 256);
+    let line = format!("\"{} {} {:?}\"", req.method(), req.uri(), req.version());
+
+    let mut res = next.call(req).await?;
+
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    if let Some(trace) = trace_id
+        .as_deref()
+        .and_then(|t| HeaderValue::from_str(t).ok())
+    {
+        headers.insert(AMZN_TRACE_ID, trace);
+    }
+    // While draining, ask keep-alive clients (the load balancer among them) to reconnect, which
+    // lands them on an instance that is staying.
+    if state.is_some_and(|s| s.draining.load(Ordering::Relaxed)) {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    let bytes = match res.response().body().size() {
+        BodySize::Sized(n) => n.to_string(),
+        _ => "-".to_string(),
+    };
+    log::info!(
+        target: "access",
+        "{} {line} {} {bytes} {:.1}ms request_id={request_id}{}",
+        client.map_or("-".to_string(), |ip| ip.to_string()),
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0,
+        trace_id.map(|t| format!(" trace_id={t}")).unwrap_or_default(),
+    );
+    Ok(res)
+}
+
+/// Every `X-Forwarded-For` hop, in order, from all such headers.
+fn forwarded_for(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(FORWARDED_FOR)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|hop| hop.trim().to_string())
+        .filter(|hop| !hop.is_empty())
+        .collect()
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+/// `X-Forwarded-For` hop that is not itself a trusted proxy. Hops left of that one are whatever
+/// the client chose to send and are ignored.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded: &[String],
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(&client) {
+        return Some(client);
+    }
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            // A malformed hop: stop at the last address we could read.
+            Err(_) => break,
+        }
+    }
+    Some(client)
+}
+
+/// A caller-supplied id, when it is short, printable ASCII (safe to log and echo).
+fn incoming_id(headers: &HeaderMap, name: &HeaderName, max_len: usize) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?.trim();
+    let acceptable =
+        !value.is_empty() && value.len() <= max_len && value.bytes().all(|b| b.is_ascii_graphic());
+    acceptable.then(|| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn hops(list: &[&str]) -> Vec<String> {
+        list.iter().map(|h| h.to_string()).collect()
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn untrusted_peer_is_the_client_whatever_it_forwards() {
+        let got = client_address(
+            ip("203.0.113.9"),
+            &hops(&["1.2.3.4"]),
+            &nets(&["10.0.0.0/8"]),
+        );
+        assert_eq!(got, ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn trusted_peer_yields_the_right_most_untrusted_hop() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        // A client forging a hop before the real one is ignored.
+        let got = client_address(
+            ip("10.0.1.5"),
+            &hops(&["6.6.6.6", "198.51.100.7", "10.0.2.2"]),
+            &trusted,
+        );
+        assert_eq!(got, ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn trusted_peer_without_forwarded_for_is_the_client() {
+        assert_eq!(
+            client_address(ip("10.0.1.5"), &[], &nets(&["10.0.0.0/8"])),
+            ip("10.0.1.5")
+        );
+    }
+
+    #[test]
+    fn malformed_hop_stops_the_walk() {
+        let got = client_address(
+            ip("10.0.1.5"),
+            &hops(&["198.51.100.7", "garbage", "10.0.2.2"]),
+            &nets(&["10.0.0.0/8"]),
+        );
+        assert_eq!(got, ip("10.0.2.2"));
+    }
+
+    #[test]
+    fn no_trusted_proxies_means_forwarded_for_is_never_believed() {
+        assert_eq!(
+            client_address(ip("10.0.1.5"), &hops(&["198.51.100.7"]), &[]),
+            ip("10.0.1.5")
+        );
+    }
+}
