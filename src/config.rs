@@ -138,6 +138,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// Peers whose `X-Forwarded-For` is believed (the load balancer's addresses).
     pub trusted_proxies: Vec<IpNet>,
+    /// The in-memory rollup that answers the summary endpoints (see rollup/).
+    pub rollup: RollupSettings,
     /// PEM file of CA certificates for verifying the database's TLS certificate (with
     /// `sslmode=require`), e.g. the Amazon RDS bundle; added to the system's roots.
     pub db_tls_ca_file: Option<PathBuf>,
@@ -159,6 +161,7 @@ impl fmt::Debug for Settings {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("db_tls_ca_file", &self.db_tls_ca_file)
+            .field("rollup", &self.rollup)
             .finish()
     }
 }
@@ -180,6 +183,7 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(20),
             trusted_proxies: Vec::new(),
             db_tls_ca_file: None,
+            rollup: RollupSettings::default(),
         }
     }
 
@@ -239,7 +243,87 @@ impl Settings {
         if let Some(path) = var("DB_TLS_CA_FILE") {
             settings.db_tls_ca_file = Some(PathBuf::from(path.trim()));
         }
+        settings.rollup = RollupSettings::from_vars(&var)?;
         Ok(settings)
+    }
+}
+
+/// How the in-memory rollup is kept (ANALYTICS_* variables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupSettings {
+    /// Off: every request is answered by SQL.
+    pub enabled: bool,
+    /// Answers from memory are at most this old; older, the service answers from SQL.
+    pub max_staleness: Duration,
+    /// How often new rows are looked for.
+    pub refresh_interval: Duration,
+    /// How far back the rollup holds rows; windows reaching further are answered from SQL.
+    pub horizon: Duration,
+    /// How late LiteLLM may write a row after its startTime (batched writes, long requests):
+    /// every refresh re-checks the rows of this last span.
+    pub ingest_lag: Duration,
+    /// How often hourly row counts are compared with the database, to catch deletions (the
+    /// retention job) and rows written later than the ingest lag.
+    pub reconcile_interval: Duration,
+}
+
+impl Default for RollupSettings {
+    fn default() -> Self {
+        RollupSettings {
+            enabled: true,
+            max_staleness: Duration::from_secs(30),
+            refresh_interval: Duration::from_secs(1),
+            horizon: Duration::from_secs(31 * 24 * 3600),
+            ingest_lag: Duration::from_secs(600),
+            reconcile_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RollupSettings {
+    fn from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = RollupSettings::default();
+        if let Some(value) = var("ANALYTICS_ROLLUP") {
+            r.enabled = match value.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => {
+                    return Err(ConfigError(format!(
+                        "ANALYTICS_ROLLUP={other:?} must be on or off"
+                    )))
+                }
+            };
+        }
+        let seconds = |name: &str, min: u64, max: u64| -> Result<Option<Duration>, ConfigError> {
+            var(name)
+                .map(|v| parse_number(name, &v, min, max).map(Duration::from_secs))
+                .transpose()
+        };
+        if let Some(d) = seconds("ANALYTICS_MAX_STALENESS_SECONDS", 1, 3600)? {
+            r.max_staleness = d;
+        }
+        if let Some(d) = seconds("ANALYTICS_REFRESH_SECONDS", 1, 3600)? {
+            r.refresh_interval = d;
+        }
+        if let Some(days) = var("ANALYTICS_HORIZON_DAYS") {
+            let days = parse_number("ANALYTICS_HORIZON_DAYS", &days, 1, 400)?;
+            r.horizon = Duration::from_secs(days * 24 * 3600);
+        }
+        if let Some(d) = seconds("ANALYTICS_INGEST_LAG_SECONDS", 0, 86_400)? {
+            r.ingest_lag = d;
+        }
+        if let Some(d) = seconds("ANALYTICS_RECONCILE_SECONDS", 1, 86_400)? {
+            r.reconcile_interval = d;
+        }
+        if r.refresh_interval >= r.max_staleness {
+            return Err(ConfigError(format!(
+                "ANALYTICS_REFRESH_SECONDS ({}) must be below ANALYTICS_MAX_STALENESS_SECONDS ({}), \
+                 or answers would go stale between refreshes",
+                r.refresh_interval.as_secs(),
+                r.max_staleness.as_secs()
+            )));
+        }
+        Ok(r)
     }
 }
 
@@ -375,6 +459,23 @@ mod tests {
         assert!(
             settings_from(&[("DATABASE_URL", "x"), ("SHUTDOWN_TIMEOUT_SECONDS", "0")]).is_err()
         );
+    }
+
+    #[test]
+    fn rollup_settings_have_defaults_and_refuse_a_refresh_slower_than_the_staleness_bound() {
+        let s = settings_from(&[("DATABASE_URL", "x")]).unwrap();
+        assert!(s.rollup.enabled);
+        assert_eq!(s.rollup.max_staleness, Duration::from_secs(30));
+        let off = settings_from(&[("DATABASE_URL", "x"), ("ANALYTICS_ROLLUP", "off")]).unwrap();
+        assert!(!off.rollup.enabled);
+        let err = settings_from(&[
+            ("DATABASE_URL", "x"),
+            ("ANALYTICS_MAX_STALENESS_SECONDS", "5"),
+            ("ANALYTICS_REFRESH_SECONDS", "10"),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("ANALYTICS_REFRESH_SECONDS"), "{err}");
+        assert!(settings_from(&[("DATABASE_URL", "x"), ("ANALYTICS_ROLLUP", "maybe")]).is_err());
     }
 
     #[test]

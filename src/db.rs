@@ -26,6 +26,11 @@ pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
 /// `rds.force_ssl` demand); the server certificate is then verified against the system's CA
 /// certificates plus `DB_TLS_CA_FILE`. Otherwise connections are plain.
 pub fn build_pool(settings: &Settings) -> Result<Pool, ConfigError> {
+    build_pool_of(settings, settings.db_pool_size)
+}
+
+/// As [`build_pool`], with `size` connections at most.
+pub fn build_pool_of(settings: &Settings, size: usize) -> Result<Pool, ConfigError> {
     let pg_config = read_only_config(settings)?;
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
@@ -37,7 +42,7 @@ pub fn build_pool(settings: &Settings) -> Result<Pool, ConfigError> {
         Manager::from_config(pg_config, NoTls, manager_config)
     };
     Pool::builder(manager)
-        .max_size(settings.db_pool_size)
+        .max_size(size)
         .wait_timeout(Some(POOL_TIMEOUT))
         .create_timeout(Some(POOL_TIMEOUT))
         .recycle_timeout(Some(POOL_TIMEOUT))
@@ -157,20 +162,30 @@ pub fn describe_target(settings: &Settings) -> String {
     }
 }
 
-/// The pool plus what the service learned about this database on first contact.
+/// The pools plus what the service learned about this database on first contact.
 pub struct Db {
+    /// Connections for requests (DB_POOL_SIZE).
     pool: Pool,
+    /// One connection for background work (the rollup's refresher), so that it never takes a
+    /// connection a request is waiting for.
+    background: Pool,
     source: AgentSource,
     statements: OnceCell<Arc<Statements>>,
 }
 
 impl Db {
-    pub fn new(pool: Pool, source: AgentSource) -> Db {
+    pub fn new(pool: Pool, background: Pool, source: AgentSource) -> Db {
         Db {
             pool,
+            background,
             source,
             statements: OnceCell::new(),
         }
+    }
+
+    /// The background connection (waits up to [`POOL_TIMEOUT`]).
+    pub async fn background_client(&self) -> Result<Object, ApiError> {
+        Ok(self.background.get().await?)
     }
 
     pub fn pool(&self) -> &Pool {

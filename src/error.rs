@@ -19,7 +19,7 @@ pub struct InvalidParam {
     pub reason: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ApiError {
     /// The caller's query parameters are wrong (422); each names the parameter and the fix.
     InvalidParams(Vec<InvalidParam>),
@@ -132,7 +132,7 @@ impl ApiError {
                 "no such endpoint; GET / lists the API and /docs documents it".to_string()
             }
             ApiError::MethodNotAllowed => {
-                "this endpoint only answers GET (the API is read-only)".to_string()
+                "this endpoint only answers GET and HEAD (the API is read-only)".to_string()
             }
             ApiError::DatabaseUnavailable(why) => {
                 format!("the LiteLLM database cannot be reached right now ({why}); retry shortly")
@@ -203,7 +203,7 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
         match self {
             ApiError::MethodNotAllowed => {
-                response.insert_header((header::ALLOW, "GET"));
+                response.insert_header((header::ALLOW, "GET, HEAD"));
             }
             ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));

@@ -1,6 +1,7 @@
 //! litellm-analytics: a read-only analytics HTTP API over the `"LiteLLM_SpendLogs"` table of a
 //! LiteLLM proxy's Postgres database.
 
+pub mod analytics;
 pub mod config;
 pub mod cursor;
 pub mod db;
@@ -9,7 +10,9 @@ pub mod openapi;
 pub mod params;
 pub mod queries;
 pub mod request_context;
+pub mod rollup;
 pub mod routes;
+pub mod single_flight;
 pub mod window;
 
 use std::net::TcpListener;
@@ -26,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::{ConfigError, CorsOrigins, Settings};
 use crate::db::Db;
+use crate::rollup::Rollup;
 use crate::routes::AppState;
 use crate::window::Clock;
 
@@ -79,10 +83,15 @@ impl Application {
         clock: Clock,
     ) -> Result<Application, StartupError> {
         let pool = db::build_pool(&settings)?;
+        let background = db::build_pool_of(&settings, 1)?;
+        let db = Arc::new(Db::new(pool, background, settings.agent_source));
+        let rollup = Arc::new(Rollup::new(settings.rollup.clone(), clock));
         let state = web::Data::new(AppState {
-            db: Db::new(pool, settings.agent_source),
+            db: db.clone(),
+            rollup: rollup.clone(),
             clock,
             draining: AtomicBool::new(false),
+            flights: Default::default(),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
@@ -97,6 +106,7 @@ impl Application {
             settings.db_statement_timeout.as_millis()
         );
         tokio::spawn(detect_schema_early(state.clone().into_inner()));
+        tokio::spawn(rollup::run_refresher(rollup, db));
         if settings.trusted_proxies.is_empty() {
             log::info!("TRUSTED_PROXIES unset: access logs show the peer address, X-Forwarded-For is ignored");
         }

@@ -254,9 +254,17 @@ async fn names_with_sql_metacharacters_and_unicode_are_plain_data() {
 }
 
 #[tokio::test]
-async fn unknown_path_is_404_and_other_methods_are_405_problems() {
+async fn unknown_path_is_404_and_methods_other_than_get_and_head_are_405_problems() {
     let (_db, app) = app_with_fixture().await;
     app.get_problem("/no/such/endpoint", 404).await;
+    let head = app
+        .http
+        .head(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
     for endpoint in AGENT_ENDPOINTS.iter().chain(&["/health", "/"]) {
         let response = app
             .http
@@ -265,7 +273,7 @@ async fn unknown_path_is_404_and_other_methods_are_405_problems() {
             .await
             .unwrap();
         assert_eq!(response.status(), 405, "{endpoint}");
-        assert_eq!(response.headers()["allow"], "GET");
+        assert_eq!(response.headers()["allow"], "GET, HEAD");
         assert_eq!(
             response.headers()["content-type"],
             "application/problem+json"

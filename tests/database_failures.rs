@@ -8,6 +8,7 @@ use common::AGENT_ENDPOINTS;
 use std::time::{Duration, Instant};
 
 use common::fixture::{self, NAME, VERSION};
+use common::forwarder::{postgres_port, Forwarder};
 use common::{agent_query, spawn_app_with, test_settings, with_database, TestApp, TestDb};
 use litellm_analytics::db::build_pool;
 use tokio::net::TcpListener;
@@ -18,17 +19,14 @@ async fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-fn postgres_port() -> u16 {
-    let url = common::admin_url();
-    let config: tokio_postgres::Config = url.parse().unwrap();
-    config.get_ports().first().copied().unwrap_or(5432)
-}
-
+/// An app answering every request by SQL (the rollup off): these tests are about how requests
+/// behave when the database misbehaves. tests/rollup.rs covers the rollup's side.
 async fn app_on(
     database_url: &str,
     tune: impl FnOnce(&mut litellm_analytics::config::Settings),
 ) -> TestApp {
     let mut settings = test_settings(database_url);
+    settings.rollup.enabled = false;
     tune(&mut settings);
     spawn_app_with(settings, common::pinned(fixture::now())).await
 }
@@ -71,27 +69,18 @@ async fn service_recovers_when_the_database_comes_back() {
     db.insert(&fixture::all_rows()).await;
     // The app talks to Postgres through a port that is closed at first, like a database that is
     // down when the service starts.
-    let port = closed_port().await;
-    let url = with_database(&format!("postgres://postgres@127.0.0.1:{port}/x"), &db.name);
+    let forwarder = Forwarder::closed(postgres_port()).await;
+    let url = with_database(
+        &format!("postgres://postgres@127.0.0.1:{}/x", forwarder.port),
+        &db.name,
+    );
     let app = app_on(&url, |_| {}).await;
     let path = format!("/analytics/agent?{}", agent_query(NAME, VERSION, 7));
     app.get_problem(&path, 503).await;
     app.get_problem("/health", 503).await;
 
-    // The database "comes back": forward that port to the real Postgres.
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-    let target = postgres_port();
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Ok(mut outbound) =
-                    tokio::net::TcpStream::connect(("127.0.0.1", target)).await
-                {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
-        }
-    });
+    // The database comes back.
+    forwarder.open().await;
     let body = app.get_json(&path, 200).await;
     assert_eq!(body["metrics"]["total_messages"], 9);
     app.get_json("/health", 200).await;
@@ -144,7 +133,9 @@ async fn exhausted_pool_is_503_after_about_two_seconds() {
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
-    app.get_problem(&path, 503).await;
+    // Another query string: an identical request would share the blocked one's answer.
+    let other_path = format!("/total-tokens?{}", agent_query(NAME, VERSION, 15));
+    app.get_problem(&other_path, 503).await;
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(1500) && waited < Duration::from_secs(4),

@@ -177,3 +177,80 @@ async fn pages_are_read_in_index_order_without_sorting() {
     assert!(plan.contains("Index Scan Backward"), "{plan}");
     assert!(!plan.contains("Sort"), "{plan}");
 }
+
+#[tokio::test]
+async fn rollup_driven_queries_read_index_ranges_even_without_the_recommended_index() {
+    let db = TestDb::create().await;
+    load_many_rows(&db).await;
+    let client = db.client().await;
+    client
+        .batch_execute(r#"ANALYZE "LiteLLM_SpendLogs""#)
+        .await
+        .unwrap();
+    let end = ts("2024-12-05 14:30:00");
+    let start = end - Duration::days(20);
+    let first_page = end + Duration::microseconds(1);
+    let (name, version, no_id, fetch) = (
+        "agent-3".to_string(),
+        "1".to_string(),
+        String::new(),
+        101_i64,
+    );
+    // A page's candidates as the rollup would name them: 101 of agent-3's request ids.
+    let ids: Vec<String> = (0..101).map(|i| format!("req-{}", 3 + 200 * i)).collect();
+    for source in AgentSource::ALL {
+        let sql = Statements::render(source, &all_columns());
+        for (query, text) in [
+            ("usage_page_by_id", &sql.usage_page_by_id),
+            ("messages_page_by_id", &sql.messages_page_by_id),
+        ] {
+            let page = plan(
+                &client,
+                text,
+                &[
+                    &name,
+                    &version,
+                    &start,
+                    &end,
+                    &first_page,
+                    &no_id,
+                    &fetch,
+                    &ids,
+                ],
+            )
+            .await;
+            assert!(!page.contains("Seq Scan"), "{source} {query}:\n{page}");
+            assert!(
+                page.contains("LiteLLM_SpendLogs_pkey"),
+                "{source} {query} does not use the primary key:\n{page}"
+            );
+        }
+        let hour_start = ts("2024-12-05 10:00:00");
+        let hour_end = ts("2024-12-05 11:00:00");
+        let between = plan(&client, &sql.rollup_rows_between, &[&hour_start, &hour_end]).await;
+        assert!(
+            !between.contains("Seq Scan"),
+            "{source} rollup_rows_between:\n{between}"
+        );
+        let by_id = plan(&client, &sql.rollup_rows_by_id, &[&ids]).await;
+        assert!(
+            by_id.contains("LiteLLM_SpendLogs_pkey"),
+            "{source} rollup_rows_by_id:\n{by_id}"
+        );
+    }
+    for text in [
+        include_str!("../sql/rollup_recent_count.sql"),
+        include_str!("../sql/rollup_recent_ids.sql"),
+    ] {
+        let recent = ts("2024-12-05 13:00:00");
+        let scan = plan(&client, text, &[&recent]).await;
+        assert!(!scan.contains("Seq Scan"), "{text}\n{scan}");
+    }
+    let hours = plan(
+        &client,
+        include_str!("../sql/rollup_hour_counts.sql"),
+        &[&ts("2024-12-04 00:00:00"), &ts("2024-12-04 06:00:00")],
+    )
+    .await;
+    assert!(!hours.contains("Seq Scan"), "{hours}");
+}

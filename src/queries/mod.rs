@@ -6,12 +6,15 @@
 //! parameters.
 
 mod pages;
+pub mod rollup;
 mod schema;
 mod summary;
 
 use std::collections::HashSet;
 
-pub use pages::{messages_page, usage_page, MessageRow, PagePosition, PagedRow, UsageRow};
+pub use pages::{
+    messages_page, usage_page, MessageRow, PagePosition, PageScope, PagedRow, UsageRow,
+};
 pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
 pub use summary::{
     agent_has_rows, agent_summary, daily_sessions, daily_tokens, total_tokens, AgentSummaryRow,
@@ -27,8 +30,12 @@ const DAILY_TOKENS: &str = include_str!("../../sql/daily_tokens.sql");
 const TOTAL_TOKENS: &str = include_str!("../../sql/total_tokens.sql");
 const USAGE_PAGE: &str = include_str!("../../sql/usage_page.sql");
 const MESSAGES_PAGE: &str = include_str!("../../sql/messages_page.sql");
+const USAGE_PAGE_BY_ID: &str = include_str!("../../sql/usage_page_by_id.sql");
+const MESSAGES_PAGE_BY_ID: &str = include_str!("../../sql/messages_page_by_id.sql");
 const AGENT_HAS_ROWS: &str = include_str!("../../sql/agent_has_rows.sql");
 const AGENT_SOURCE_CENSUS: &str = include_str!("../../sql/agent_source_census.sql");
+const ROLLUP_ROWS_BETWEEN: &str = include_str!("../../sql/rollup_rows_between.sql");
+const ROLLUP_ROWS_BY_ID: &str = include_str!("../../sql/rollup_rows_by_id.sql");
 
 /// The JSON object holding a row's agent fields, per configured source.
 pub fn source_expression(source: AgentSource) -> &'static str {
@@ -84,8 +91,12 @@ pub struct Statements {
     pub total_tokens: String,
     pub usage_page: String,
     pub messages_page: String,
+    pub usage_page_by_id: String,
+    pub messages_page_by_id: String,
     pub agent_has_rows: String,
     pub agent_source_census: String,
+    pub rollup_rows_between: String,
+    pub rollup_rows_by_id: String,
     /// Why agent queries cannot run on this database, if they cannot.
     pub source_unavailable: Option<String>,
 }
@@ -118,8 +129,12 @@ impl Statements {
             total_tokens: render(TOTAL_TOKENS),
             usage_page: render(USAGE_PAGE),
             messages_page: render(MESSAGES_PAGE),
+            usage_page_by_id: render(USAGE_PAGE_BY_ID),
+            messages_page_by_id: render(MESSAGES_PAGE_BY_ID),
             agent_has_rows: render(AGENT_HAS_ROWS),
             agent_source_census: render(AGENT_SOURCE_CENSUS),
+            rollup_rows_between: render(ROLLUP_ROWS_BETWEEN),
+            rollup_rows_by_id: render(ROLLUP_ROWS_BY_ID),
             source_unavailable,
         }
     }
@@ -169,8 +184,12 @@ mod tests {
                 &s.total_tokens,
                 &s.usage_page,
                 &s.messages_page,
+                &s.usage_page_by_id,
+                &s.messages_page_by_id,
                 &s.agent_has_rows,
                 &s.agent_source_census,
+                &s.rollup_rows_between,
+                &s.rollup_rows_by_id,
             ] {
                 assert!(!sql.contains("{{"), "{source}: {sql}");
             }

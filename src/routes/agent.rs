@@ -1,14 +1,14 @@
 //! GET /analytics/agent — the dashboard's headline numbers.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, AppState};
+use super::{agent_not_found, shared, AppState};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery};
-use crate::queries::{self, AgentSummaryRow};
+use crate::queries::AgentSummaryRow;
 use crate::window::DateRange;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,16 +78,19 @@ fn per_day_rounded(total: i64, days: u32) -> f64 {
     )
 )]
 pub async fn agent_analytics(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
-) -> Result<web::Json<AgentAnalytics>, ApiError> {
-    let q = params.parse(&state.clock)?;
-    let (client, sql) = state.db.agent_client().await?;
-    let totals = queries::agent_summary(&client, &sql, &q).await?;
-    if totals.total_messages == 0 {
-        return Err(agent_not_found(&q, &state.db));
-    }
-    Ok(web::Json(AgentAnalytics::new(&q, totals)))
+) -> Result<HttpResponse, ApiError> {
+    shared(&state, &req, || async {
+        let q = params.parse(&state.clock)?;
+        let answer = state.agent_summary(&q).await?;
+        if answer.value.total_messages == 0 {
+            return Err(agent_not_found(&q, &state.db));
+        }
+        Ok(answer.map(|totals| AgentAnalytics::new(&q, totals)))
+    })
+    .await
 }
 
 #[cfg(test)]

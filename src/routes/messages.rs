@@ -1,10 +1,10 @@
 //! GET /recentmessages — the agent's latest assistant replies, newest first, paged.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, AppState};
+use super::{agent_page, shared, AppState};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, PageParams};
@@ -62,7 +62,7 @@ impl RecentMessage {
     fn new(q: &AgentQuery, row: MessageRow) -> Self {
         RecentMessage {
             timestamp: format_timestamp(row.start_time),
-            session_id: row.session_id,
+            session_id: row.session_id.unwrap_or_default(),
             message_length: row.message.chars().count() as i64,
             agent_name: q.agent.name.clone(),
             model_name: row.model_name.unwrap_or_default(),
@@ -84,21 +84,27 @@ impl RecentMessage {
     )
 )]
 pub async fn recent_messages(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
     page: web::Query<PageParams>,
-) -> Result<web::Json<RecentMessages>, ApiError> {
-    let page = agent_page::<MessageRow>(&state, &params, &page).await?;
-    let q = &page.query;
-    Ok(web::Json(RecentMessages {
-        agent_name: q.agent.name.clone(),
-        agent_version: q.agent.version.clone(),
-        date_range: q.window.date_range(),
-        messages: page
-            .rows
-            .into_iter()
-            .map(|r| RecentMessage::new(q, r))
-            .collect(),
-        next_cursor: page.next_cursor,
-    }))
+) -> Result<HttpResponse, ApiError> {
+    shared(&state, &req, || async {
+        let answer = agent_page::<MessageRow>(&state, &params, &page).await?;
+        Ok(answer.map(|page| {
+            let q = &page.query;
+            RecentMessages {
+                agent_name: q.agent.name.clone(),
+                agent_version: q.agent.version.clone(),
+                date_range: q.window.date_range(),
+                messages: page
+                    .rows
+                    .into_iter()
+                    .map(|r| RecentMessage::new(q, r))
+                    .collect(),
+                next_cursor: page.next_cursor,
+            }
+        }))
+    })
+    .await
 }

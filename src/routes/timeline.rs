@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 
-use actix_web::web;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, AppState};
+use super::{agent_not_found, shared, AppState};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery};
-use crate::queries::{self, DailySessionsRow};
+use crate::queries::DailySessionsRow;
 use crate::window::{each_date, DateRange};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,14 +76,17 @@ impl ActivityTimeline {
     )
 )]
 pub async fn activity_timeline(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
-) -> Result<web::Json<ActivityTimeline>, ApiError> {
-    let q = params.parse(&state.clock)?;
-    let (client, sql) = state.db.agent_client().await?;
-    let rows = queries::daily_sessions(&client, &sql, &q).await?;
-    if rows.is_empty() {
-        return Err(agent_not_found(&q, &state.db));
-    }
-    Ok(web::Json(ActivityTimeline::new(&q, &rows)))
+) -> Result<HttpResponse, ApiError> {
+    shared(&state, &req, || async {
+        let q = params.parse(&state.clock)?;
+        let answer = state.daily_sessions(&q).await?;
+        if answer.value.is_empty() {
+            return Err(agent_not_found(&q, &state.db));
+        }
+        Ok(answer.map(|rows| ActivityTimeline::new(&q, &rows)))
+    })
+    .await
 }

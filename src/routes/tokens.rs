@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 
-use actix_web::web;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, AppState};
+use super::{agent_not_found, shared, AppState};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery};
-use crate::queries::{self, DailyTokensRow, TotalTokensRow};
+use crate::queries::{DailyTokensRow, TotalTokensRow};
 use crate::window::{each_date, DateRange};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,16 +109,19 @@ impl TotalTokens {
     )
 )]
 pub async fn tokens_usage(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
-) -> Result<web::Json<TokensUsage>, ApiError> {
-    let q = params.parse(&state.clock)?;
-    let (client, sql) = state.db.agent_client().await?;
-    let rows = queries::daily_tokens(&client, &sql, &q).await?;
-    if rows.is_empty() {
-        return Err(agent_not_found(&q, &state.db));
-    }
-    Ok(web::Json(TokensUsage::new(&q, &rows)))
+) -> Result<HttpResponse, ApiError> {
+    shared(&state, &req, || async {
+        let q = params.parse(&state.clock)?;
+        let answer = state.daily_tokens(&q).await?;
+        if answer.value.is_empty() {
+            return Err(agent_not_found(&q, &state.db));
+        }
+        Ok(answer.map(|rows| TokensUsage::new(&q, &rows)))
+    })
+    .await
 }
 
 /// Prompt and completion tokens of one agent version over the whole window.
@@ -133,14 +136,17 @@ pub async fn tokens_usage(
     )
 )]
 pub async fn total_tokens(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
-) -> Result<web::Json<TotalTokens>, ApiError> {
-    let q = params.parse(&state.clock)?;
-    let (client, sql) = state.db.agent_client().await?;
-    let totals = queries::total_tokens(&client, &sql, &q).await?;
-    if totals.messages == 0 {
-        return Err(agent_not_found(&q, &state.db));
-    }
-    Ok(web::Json(TotalTokens::new(&q, totals)))
+) -> Result<HttpResponse, ApiError> {
+    shared(&state, &req, || async {
+        let q = params.parse(&state.clock)?;
+        let answer = state.total_tokens(&q).await?;
+        if answer.value.messages == 0 {
+            return Err(agent_not_found(&q, &state.db));
+        }
+        Ok(answer.map(|totals| TotalTokens::new(&q, totals)))
+    })
+    .await
 }

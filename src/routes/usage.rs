@@ -1,10 +1,10 @@
 //! GET /detailed-usage — one row per request, newest first, paged.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, AppState};
+use super::{agent_page, shared, AppState};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, PageParams};
@@ -90,17 +90,23 @@ impl UsageLog {
     )
 )]
 pub async fn detailed_usage(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
     page: web::Query<PageParams>,
-) -> Result<web::Json<DetailedUsage>, ApiError> {
-    let page = agent_page::<UsageRow>(&state, &params, &page).await?;
-    let q = &page.query;
-    Ok(web::Json(DetailedUsage {
-        agent_name: q.agent.name.clone(),
-        agent_version: q.agent.version.clone(),
-        date_range: q.window.date_range(),
-        usage_logs: page.rows.into_iter().map(|r| UsageLog::new(q, r)).collect(),
-        next_cursor: page.next_cursor,
-    }))
+) -> Result<HttpResponse, ApiError> {
+    shared(&state, &req, || async {
+        let answer = agent_page::<UsageRow>(&state, &params, &page).await?;
+        Ok(answer.map(|page| {
+            let q = &page.query;
+            DetailedUsage {
+                agent_name: q.agent.name.clone(),
+                agent_version: q.agent.version.clone(),
+                date_range: q.window.date_range(),
+                usage_logs: page.rows.into_iter().map(|r| UsageLog::new(q, r)).collect(),
+                next_cursor: page.next_cursor,
+            }
+        }))
+    })
+    .await
 }

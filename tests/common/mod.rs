@@ -5,6 +5,7 @@
 
 pub mod binary;
 pub mod fixture;
+pub mod forwarder;
 pub mod rows;
 
 use std::time::Duration;

@@ -1,0 +1,334 @@
+//! The background task that keeps the rollup equal to the database (within the staleness bound).
+//!
+//! Each round, on its own connection (requests never wait for it):
+//! 1. recent rows — those from the start of the hour `ingest_lag` ago on: count them; if the
+//!    count differs from ours, read their ids (LiteLLM's ("startTime", request_id) index, no
+//!    JSON), load the new ones by primary key and reload the hours of any that vanished;
+//! 2. warm-up: while the rollup does not reach back `horizon`, load the next older chunk;
+//! 3. every `reconcile_interval`, and within seconds when Postgres' statistics show updates or
+//!    deletes: compare rows per hour before the recent span with the database and reload the
+//!    hours that differ (rows deleted by retention, or written later than the ingest lag);
+//! 4. forget rows older than `horizon`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::Object;
+
+use super::store::{from_micros, hour_of, micros, MICROS_PER_HOUR};
+use super::Rollup;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::queries::rollup as q;
+use crate::queries::Statements;
+
+/// Largest and smallest span loaded by one warm-up query (halved after a statement timeout).
+const MAX_CHUNK: i64 = 6 * MICROS_PER_HOUR;
+const MIN_CHUNK: i64 = MICROS_PER_HOUR / 12;
+/// Ids per primary-key lookup.
+const ID_BATCH: usize = 2_000;
+/// Reconciliations prompted by table activity run at most this often.
+const MIN_RECONCILE_GAP: Duration = Duration::from_secs(2);
+
+enum Round {
+    /// Still loading older rows: go again at once.
+    WarmingUp,
+    /// Complete back to the horizon: wait for the next refresh.
+    Current,
+}
+
+struct State {
+    chunk: i64,
+    last_reconcile: Option<Instant>,
+    /// Updates + deletes counted by Postgres at the last reconciliation.
+    changes_at_reconcile: Option<i64>,
+    started: Instant,
+    announced_ready: bool,
+    failures: u32,
+}
+
+/// Runs forever (until the runtime stops). Does nothing when the rollup is disabled.
+pub async fn run(rollup: Arc<Rollup>, db: Arc<Db>) {
+    let mut state = State {
+        chunk: MAX_CHUNK,
+        last_reconcile: None,
+        changes_at_reconcile: None,
+        started: Instant::now(),
+        announced_ready: false,
+        failures: 0,
+    };
+    while rollup.enabled() {
+        match round(&rollup, &db, &mut state).await {
+            Ok(Round::WarmingUp) => {
+                state.failures = 0;
+                tokio::task::yield_now().await;
+            }
+            Ok(Round::Current) => {
+                state.failures = 0;
+                if !state.announced_ready {
+                    state.announced_ready = true;
+                    announce_ready(&rollup, state.started);
+                }
+                tokio::time::sleep(rollup.settings.refresh_interval).await;
+            }
+            Err(ApiError::SourceUnavailable(why)) => {
+                rollup.disable(&why);
+            }
+            Err(e) => {
+                // Logged once per outage, not every round; requests fall back to SQL (and answer
+                // 503 themselves while the database is away).
+                if state.failures == 0 {
+                    log::warn!("rollup refresh failed, retrying: {e}");
+                }
+                state.failures += 1;
+                tokio::time::sleep(rollup.settings.refresh_interval.max(Duration::from_secs(1)))
+                    .await;
+            }
+        }
+    }
+}
+
+fn announce_ready(rollup: &Rollup, started: Instant) {
+    if let Ok(store) = rollup.store.read() {
+        log::info!(
+            "rollup ready in {:.1} s: {} requests of {} agent versions since {}; summaries are \
+             now answered from memory",
+            started.elapsed().as_secs_f64(),
+            store.rows_held(),
+            store.series_count(),
+            store.covered_from().map(from_micros).unwrap_or_default()
+        );
+    }
+}
+
+async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, ApiError> {
+    let client = db.background_client().await?;
+    let sql = db.statements(&client).await?;
+    if let Some(why) = &sql.source_unavailable {
+        return Err(ApiError::SourceUnavailable(why.clone()));
+    }
+    let now = rollup.clock.now();
+    let now_us = micros(now);
+    let settings = &rollup.settings;
+    // Rows at or after `floor` are tracked one by one (recent); hours before it are checked by
+    // count (reconcile). Hour-aligned, so that every hour is in exactly one of the two.
+    let floor =
+        (now_us - duration_us(settings.ingest_lag)).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+    let horizon =
+        (now_us - duration_us(settings.horizon)).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+
+    sync_recent(rollup, &client, &sql, floor).await?;
+    rollup.mark_fresh(now);
+    if let Some(mut store) = rollup.write() {
+        store.evict_before(horizon);
+    }
+
+    let covered = rollup
+        .store
+        .read()
+        .ok()
+        .and_then(|s| s.covered_from())
+        .unwrap_or(floor);
+    if covered > horizon {
+        load_older_chunk(rollup, &client, &sql, state, horizon, covered, floor).await?;
+        return Ok(Round::WarmingUp);
+    }
+    // Reconcile on schedule, or at once (at most every few seconds) when Postgres counted
+    // updates or deletes since the last time: the retention job ran.
+    let changes = q::table_changes(&client).await?;
+    let since_last = state.last_reconcile.map(|at| at.elapsed());
+    let scheduled = since_last.is_none_or(|d| d >= settings.reconcile_interval);
+    let rows_changed = changes.is_some() && changes != state.changes_at_reconcile;
+    if scheduled || (rows_changed && since_last.is_none_or(|d| d >= MIN_RECONCILE_GAP)) {
+        reconcile(rollup, &client, &sql, covered, floor).await?;
+        state.last_reconcile = Some(Instant::now());
+        state.changes_at_reconcile = changes;
+    }
+    Ok(Round::Current)
+}
+
+/// Picks up rows with startTime at or after `floor` that we do not hold yet, and notices ones
+/// that disappeared.
+async fn sync_recent(
+    rollup: &Rollup,
+    client: &Object,
+    sql: &Statements,
+    floor: i64,
+) -> Result<(), ApiError> {
+    let floor_time = from_micros(floor);
+    let (ours, first_time) = {
+        let store = rollup.store.read().map_err(poisoned)?;
+        (store.recent_count(floor), store.covered_from().is_none())
+    };
+    let theirs = q::recent_count(client, floor_time).await?;
+    if !first_time && usize::try_from(theirs).ok() == Some(ours) {
+        forget_settled(rollup, floor);
+        return Ok(());
+    }
+    let present: HashMap<String, i64> = q::recent_ids(client, floor_time)
+        .await?
+        .into_iter()
+        .map(|(id, at)| (id, micros(at)))
+        .collect();
+    let (new, vanished_hours) = {
+        let store = rollup.store.read().map_err(poisoned)?;
+        let known: HashSet<&str> = store.recent_ids(floor).map(|(id, _)| id).collect();
+        let new: Vec<String> = present
+            .keys()
+            .filter(|id| !known.contains(id.as_str()))
+            .cloned()
+            .collect();
+        let vanished: BTreeSet<i64> = store
+            .recent_ids(floor)
+            .filter(|(id, _)| !present.contains_key(*id))
+            .map(|(_, at)| hour_of(at))
+            .collect();
+        (new, vanished)
+    };
+    for ids in new.chunks(ID_BATCH) {
+        let rows = q::rows_by_id(client, sql, ids).await?;
+        check_tokens_fit(&rows)?;
+        rollup
+            .write()
+            .ok_or_else(|| poisoned(()))?
+            .add(&rows, floor);
+    }
+    for hour in vanished_hours {
+        reload_hour(rollup, client, sql, hour, floor).await?;
+    }
+    if first_time {
+        rollup
+            .write()
+            .ok_or_else(|| poisoned(()))?
+            .set_covered_from(floor);
+    }
+    forget_settled(rollup, floor);
+    Ok(())
+}
+
+fn forget_settled(rollup: &Rollup, floor: i64) {
+    if let Some(mut store) = rollup.write() {
+        store.forget_recent_before(floor);
+    }
+}
+
+/// Loads the next span below what is covered, newest first, so that short windows become
+/// answerable from memory first.
+async fn load_older_chunk(
+    rollup: &Rollup,
+    client: &Object,
+    sql: &Statements,
+    state: &mut State,
+    horizon: i64,
+    covered: i64,
+    floor: i64,
+) -> Result<(), ApiError> {
+    // Hour-aligned below the first (unaligned) boundary, so reconciliation sees whole hours.
+    let from = ((covered - state.chunk).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR).max(horizon);
+    match q::rows_between(client, sql, from_micros(from), from_micros(covered)).await {
+        Ok(rows) => {
+            check_tokens_fit(&rows)?;
+            let mut store = rollup.write().ok_or_else(|| poisoned(()))?;
+            store.add(&rows, floor);
+            store.set_covered_from(from);
+            Ok(())
+        }
+        Err(ApiError::QueryTimeout) if state.chunk > MIN_CHUNK => {
+            state.chunk = (state.chunk / 2).max(MIN_CHUNK);
+            log::info!(
+                "rollup warm-up: a chunk hit the statement timeout; loading {} minutes at a time",
+                state.chunk / 60_000_000
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reloads every whole hour in the covered span whose row count differs from the database's.
+async fn reconcile(
+    rollup: &Rollup,
+    client: &Object,
+    sql: &Statements,
+    covered: i64,
+    floor: i64,
+) -> Result<(), ApiError> {
+    let from = covered.div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR
+        + if covered % MICROS_PER_HOUR == 0 {
+            0
+        } else {
+            MICROS_PER_HOUR
+        };
+    let to = floor.div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+    if from >= to {
+        return Ok(());
+    }
+    let theirs: HashMap<i64, u64> = q::hour_counts(client, from_micros(from), from_micros(to))
+        .await?
+        .into_iter()
+        .map(|(hour, n)| (hour_of(micros(hour)), u64::try_from(n).unwrap_or(0)))
+        .collect();
+    let ours = rollup.store.read().map_err(poisoned)?.hour_counts(from, to);
+    let differing: BTreeSet<i64> = theirs
+        .iter()
+        .filter(|(hour, n)| ours.get(hour) != Some(n))
+        .map(|(hour, _)| *hour)
+        .chain(
+            ours.keys()
+                .filter(|hour| !theirs.contains_key(hour))
+                .copied(),
+        )
+        .collect();
+    if !differing.is_empty() {
+        log::info!(
+            "rollup: {} hour(s) changed in the database (deleted or late rows); reloading them",
+            differing.len()
+        );
+    }
+    for hour in differing {
+        reload_hour(rollup, client, sql, hour, floor).await?;
+    }
+    Ok(())
+}
+
+async fn reload_hour(
+    rollup: &Rollup,
+    client: &Object,
+    sql: &Statements,
+    hour: i64,
+    floor: i64,
+) -> Result<(), ApiError> {
+    let (from, to) = (hour * MICROS_PER_HOUR, (hour + 1) * MICROS_PER_HOUR);
+    let rows = q::rows_between(client, sql, from_micros(from), from_micros(to)).await?;
+    check_tokens_fit(&rows)?;
+    rollup
+        .write()
+        .ok_or_else(|| poisoned(()))?
+        .replace_between(from, to, &rows, floor);
+    Ok(())
+}
+
+/// Token counts are INTEGER in LiteLLM's schema; a fork with larger values would overflow the
+/// sums' types silently, so refuse instead.
+fn check_tokens_fit(rows: &[q::LoadedRow]) -> Result<(), ApiError> {
+    let too_big = rows.iter().filter_map(|r| r.agent.as_ref()).any(|a| {
+        a.prompt_tokens.unsigned_abs() > u64::from(u32::MAX)
+            || a.completion_tokens.unsigned_abs() > u64::from(u32::MAX)
+    });
+    if too_big {
+        return Err(ApiError::SourceUnavailable(
+            "token counts beyond the 32-bit range found; this database is served by SQL only"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+fn duration_us(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
+}
+
+fn poisoned<T>(_: T) -> ApiError {
+    ApiError::Internal("rollup lock poisoned".to_string())
+}
