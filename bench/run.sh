@@ -172,6 +172,12 @@ report="$work/report.md"
 } > "$report"
 cat "$report"
 
+# Any error response makes the figures meaningless: fail (CI runs this as a smoke test).
+if awk '$6 != "0" || $11 != "0" { bad = 1 } END { exit !bad }' "$results"; then
+    echo "error responses or socket errors during the load runs (see the table)" >&2
+    exit 1
+fi
+
 if $record; then
     {
         echo

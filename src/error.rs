@@ -38,6 +38,8 @@ pub enum ApiError {
     SourceUnavailable(String),
     /// The service received SIGTERM and is draining (503 on readiness).
     ShuttingDown,
+    /// The rollup is still loading after a start (503 on readiness).
+    WarmingUp(String),
     /// A statement ran past `DB_STATEMENT_TIMEOUT_MS` (504).
     QueryTimeout,
     /// A bug. The cause is logged; the response carries no SQL and no stack.
@@ -106,6 +108,7 @@ impl ApiError {
                 "urn:litellm-analytics:problem:shutting-down",
                 "Shutting down",
             ),
+            ApiError::WarmingUp(_) => ("urn:litellm-analytics:problem:warming-up", "Warming up"),
             ApiError::QueryTimeout => (
                 "urn:litellm-analytics:problem:query-timeout",
                 "Database query timed out",
@@ -142,6 +145,7 @@ impl ApiError {
                 "this instance is shutting down and takes no new traffic; other instances do"
                     .to_string()
             }
+            ApiError::WarmingUp(why) => why.clone(),
             ApiError::QueryTimeout => "the database query ran past the statement timeout \
                  (DB_STATEMENT_TIMEOUT_MS); retry, ask for fewer days, or apply the indexes in sql/indexes.sql"
                 .to_string(),
@@ -185,7 +189,8 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::DatabaseUnavailable(_)
             | ApiError::SourceUnavailable(_)
-            | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::ShuttingDown
+            | ApiError::WarmingUp(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::QueryTimeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -60,7 +60,7 @@ async fn require_uses_verified_tls_or_fails_with_503() {
                 .get(0);
             assert!(encrypted);
             let app = spawn_app_with(settings, common::pinned(fixture::now())).await;
-            app.get_json("/health/ready", 200).await;
+            app.wait_for_status("/health/ready", 200).await;
 
             // Not trusting it (a self-signed certificate): refused, and the reason says so.
             // Debian keeps its snakeoil certificate in /etc/ssl/certs, which the system roots

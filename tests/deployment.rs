@@ -26,6 +26,7 @@ async fn liveness_never_touches_the_database_but_readiness_does() {
 
     let db = TestDb::create().await;
     let up = spawn_app(&db, fixture::now()).await;
+    up.wait_for_status("/health/ready", 200).await;
     assert_eq!(up.get_json("/health/ready", 200).await["status"], "ready");
     assert_eq!(up.get_json("/health", 200).await["status"], "healthy");
 }
@@ -101,7 +102,11 @@ async fn sigterm_during_a_slow_request_drains_then_exits_zero() {
         let (http, url) = (http.clone(), format!("{base}{path}"));
         async move { http.get(url).send().await.unwrap() }
     };
-    assert_eq!(status("/health/ready").await.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status("/health/ready").await.status() != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // A list always reads the database (summaries may come from the in-memory rollup).
     let slow_path = format!("/detailed-usage?{}", agent_query(NAME, VERSION, 7));
     assert_eq!(status(&slow_path).await.status(), 200);

@@ -315,3 +315,32 @@ async fn a_stale_rollup_is_not_served() {
     forwarder.open().await;
     wait_for_memory(&app).await;
 }
+
+#[tokio::test]
+async fn readiness_waits_for_the_rollup_while_summaries_are_answered_by_sql() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    // The rollup's loader cannot read the table yet.
+    let locker = db.lock_table().await;
+    let app = spawn_app_with(rollup_settings(&db), common::pinned(fixture::now())).await;
+    let problem = app.get_problem("/health/ready", 503).await;
+    assert_eq!(problem["type"], "urn:litellm-analytics:problem:warming-up");
+    app.get_json("/health/live", 200).await;
+    // Meanwhile requests are answered, by SQL (this one waits for the lock like any query).
+    let http = app.http.clone();
+    let url = format!(
+        "{}/analytics/agent?{}",
+        app.address,
+        agent_query(NAME, VERSION, 7)
+    );
+    let request = tokio::spawn(async move { http.get(url).send().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    let response = request.await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-data-source"], "database");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["metrics"]["total_messages"], 9);
+    app.wait_for_status("/health/ready", 200).await;
+    wait_for_memory(&app).await;
+}

@@ -28,6 +28,8 @@ pub struct Rollup {
     /// When the rollup last matched the database (the start of its last successful refresh).
     as_of: RwLock<Option<NaiveDateTime>>,
     disabled: std::sync::atomic::AtomicBool,
+    /// Loaded back to the horizon at least once.
+    warmed: std::sync::atomic::AtomicBool,
 }
 
 /// Read access to a rollup fresh enough for one request.
@@ -40,6 +42,7 @@ impl Rollup {
     pub fn new(settings: RollupSettings, clock: Clock) -> Rollup {
         Rollup {
             disabled: std::sync::atomic::AtomicBool::new(!settings.enabled),
+            warmed: std::sync::atomic::AtomicBool::new(false),
             settings,
             clock,
             store: RwLock::new(Store::default()),
@@ -53,6 +56,18 @@ impl Rollup {
 
     pub fn enabled(&self) -> bool {
         !self.disabled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether requests can be served at full speed: the rollup is off (nothing to wait for) or
+    /// has loaded its horizon. Readiness waits for this, so a starting instance gets traffic only
+    /// once it can answer from memory.
+    pub fn warm(&self) -> bool {
+        !self.enabled() || self.warmed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn mark_warmed(&self) {
+        self.warmed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn disable(&self, why: &str) {

@@ -68,6 +68,7 @@ pub async fn run(rollup: Arc<Rollup>, db: Arc<Db>) {
                 state.failures = 0;
                 if !state.announced_ready {
                     state.announced_ready = true;
+                    rollup.mark_warmed();
                     announce_ready(&rollup, state.started);
                 }
                 tokio::time::sleep(rollup.settings.refresh_interval).await;

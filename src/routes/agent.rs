@@ -73,7 +73,11 @@ fn per_day_rounded(total: i64, days: u32) -> f64 {
     tag = "analytics",
     params(AgentParams),
     responses(
-        (status = 200, description = "Totals for the agent+version in the window", body = AgentAnalytics),
+        (status = 200, description = "Totals for the agent+version in the window", body = AgentAnalytics,
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
         AgentErrors
     )
 )]

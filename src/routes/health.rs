@@ -79,7 +79,8 @@ pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
     HealthStatus::now("alive", &state)
 }
 
-/// Readiness: 200 when the database answers `SELECT 1` within 2 s and the service is not
+/// Readiness: 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup has
+/// loaded (after a start: seconds to minutes, with the table's size) and the service is not
 /// shutting down; 503 otherwise. Use it for the readiness probe and the load balancer.
 #[utoipa::path(
     get,
@@ -87,7 +88,7 @@ pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
     tag = "service",
     responses(
         (status = 200, description = "Ready for traffic", body = HealthStatus),
-        (status = 503, description = "Shutting down, or the database did not answer within 2 s",
+        (status = 503, description = "Shutting down, still loading the rollup, or the database did not answer within 2 s",
          body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -96,5 +97,16 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>
         return Err(ApiError::ShuttingDown);
     }
     database_answers(&state).await?;
+    if !state.rollup.warm() {
+        return Err(ApiError::WarmingUp(format!(
+            "loading the last {} days into memory (complete back to {}); summaries are answered \
+             by SQL meanwhile",
+            state.rollup.settings().horizon.as_secs() / 86_400,
+            state
+                .rollup
+                .covered_from()
+                .map_or_else(|| "nothing yet".to_string(), format_timestamp)
+        )));
+    }
     Ok(HealthStatus::now("ready", &state))
 }

@@ -79,7 +79,11 @@ impl RecentMessage {
     tag = "analytics",
     params(AgentParams, PageParams),
     responses(
-        (status = 200, description = "One page of assistant replies, newest first", body = RecentMessages),
+        (status = 200, description = "One page of assistant replies, newest first", body = RecentMessages,
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
         AgentErrors
     )
 )]

@@ -71,7 +71,11 @@ impl ActivityTimeline {
     tag = "analytics",
     params(AgentParams),
     responses(
-        (status = 200, description = "Sessions per date, days + 1 entries", body = ActivityTimeline),
+        (status = 200, description = "Sessions per date, days + 1 entries", body = ActivityTimeline,
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
         AgentErrors
     )
 )]

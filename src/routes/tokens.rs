@@ -104,7 +104,11 @@ impl TotalTokens {
     tag = "analytics",
     params(AgentParams),
     responses(
-        (status = 200, description = "Tokens per date, days + 1 entries", body = TokensUsage),
+        (status = 200, description = "Tokens per date, days + 1 entries", body = TokensUsage,
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
         AgentErrors
     )
 )]
@@ -131,7 +135,11 @@ pub async fn tokens_usage(
     tag = "analytics",
     params(AgentParams),
     responses(
-        (status = 200, description = "Token totals for the window", body = TotalTokens),
+        (status = 200, description = "Token totals for the window", body = TotalTokens,
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
         AgentErrors
     )
 )]

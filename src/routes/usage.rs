@@ -85,7 +85,11 @@ impl UsageLog {
     tag = "analytics",
     params(AgentParams, PageParams),
     responses(
-        (status = 200, description = "One page of requests, newest first", body = DetailedUsage),
+        (status = 200, description = "One page of requests, newest first", body = DetailedUsage,
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
         AgentErrors
     )
 )]

@@ -169,6 +169,22 @@ impl TestApp {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
     }
 
+    /// Polls GET `path` until it answers `status` (e.g. readiness while the rollup loads).
+    pub async fn wait_for_status(&self, path: &str, status: u16) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = self.get(path).await.status().as_u16();
+            if got == status {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "GET {path} still answers {got}, not {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// GET expecting an error: checks status, problem+json content type and the problem fields.
     pub async fn get_problem(&self, path_and_query: &str, status: u16) -> Value {
         let response = self.get(path_and_query).await;
