@@ -344,3 +344,46 @@ async fn readiness_waits_for_the_rollup_while_summaries_are_answered_by_sql() {
     app.wait_for_status("/health/ready", 200).await;
     wait_for_memory(&app).await;
 }
+
+#[tokio::test]
+async fn identical_concurrent_requests_cost_one_database_query() {
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    let mut settings = test_settings(&db.url);
+    settings.rollup.enabled = false; // every request would otherwise query
+    settings.db_pool_size = 4;
+    let app = spawn_app_with(settings, common::pinned(fixture::now())).await;
+    let path = format!("/detailed-usage?{}", agent_query(NAME, VERSION, 7));
+    app.get_json(&path, 200).await;
+
+    let locker = db.lock_table().await;
+    let requests: Vec<_> = (0..5)
+        .map(|_| {
+            let (http, url) = (app.http.clone(), format!("{}{path}", app.address));
+            tokio::spawn(async move { http.get(url).send().await.unwrap().text().await.unwrap() })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // One query waits for the lock; the four other requests wait for its answer.
+    let waiting: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock' \
+             AND application_name = 'litellm-analytics'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(waiting, 1);
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    let mut bodies = Vec::new();
+    for request in requests {
+        bodies.push(request.await.unwrap());
+    }
+    assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]));
+    let body: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(body["usage_logs"].as_array().unwrap().len(), 9);
+}
