@@ -9,11 +9,14 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::params::AgentQuery;
+use crate::queries;
 use crate::queries::PagePosition;
-use crate::queries::{self, AgentSummaryRow, DailySessionsRow, DailyTokensRow, TotalTokensRow};
-use crate::rollup::store::{micros, PageCandidates, Store};
+use crate::rollup::store::micros;
+use crate::rollup::PageCandidates;
 use crate::routes::AppState;
+use crate::stats::SeriesStats;
 use crate::window::format_timestamp;
+use crate::window::Bucket;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -73,76 +76,53 @@ pub fn render(answer: &Answer<web::Bytes>) -> HttpResponse {
 }
 
 impl AppState {
-    /// The rollup's answer, when it can give one for this window.
-    fn memory_answer<T>(
+    /// Stats of the window, per bucket and overall: from the rollup when it covers the window
+    /// and is fresh, else by SQL. `latency` asks for duration distributions too.
+    pub async fn agent_stats(
         &self,
         q: &AgentQuery,
-        compute: impl FnOnce(&Store, &str, &str, i64, i64) -> T,
-    ) -> Option<Answer<T>> {
-        let snapshot = self.rollup.read(q.window.start, q.window.end)?;
-        let value = compute(
-            &snapshot.store,
-            &q.agent.name,
-            &q.agent.version,
-            micros(q.window.start),
-            micros(q.window.end),
-        );
-        Some(Answer {
-            value,
-            as_of: snapshot.as_of,
-            source: Source::Memory,
-        })
-    }
-
-    pub async fn agent_summary(&self, q: &AgentQuery) -> Result<Answer<AgentSummaryRow>, ApiError> {
-        if let Some(answer) = self.memory_answer(q, Store::agent_summary) {
-            return Ok(answer);
+        buckets: &[Bucket],
+        latency: bool,
+    ) -> Result<Answer<SeriesStats>, ApiError> {
+        let boundaries = boundaries(buckets);
+        if let Some(snapshot) = self.rollup.read(q.window.start, q.window.end) {
+            let boundaries: Vec<i64> = boundaries.iter().map(|t| micros(*t)).collect();
+            let value = snapshot.store.stats(
+                &q.agent.name,
+                &q.agent.version,
+                micros(q.window.start),
+                micros(q.window.end),
+                &boundaries,
+                latency,
+            );
+            return Ok(Answer {
+                value,
+                as_of: snapshot.as_of,
+                source: Source::Memory,
+            });
         }
         let (client, sql) = self.db.agent_client().await?;
-        Ok(Answer::database(
-            queries::agent_summary(&client, &sql, q).await?,
-            q,
-        ))
+        let value = queries::agent_stats(&client, &sql, q, &boundaries).await?;
+        Ok(Answer::database(value, q))
     }
+}
 
-    pub async fn daily_sessions(
-        &self,
-        q: &AgentQuery,
-    ) -> Result<Answer<Vec<DailySessionsRow>>, ApiError> {
-        if let Some(answer) = self.memory_answer(q, Store::daily_sessions) {
-            return Ok(answer);
-        }
-        let (client, sql) = self.db.agent_client().await?;
-        Ok(Answer::database(
-            queries::daily_sessions(&client, &sql, q).await?,
-            q,
-        ))
-    }
+/// The buckets' edges: each bucket's start, then the last one's end.
+fn boundaries(buckets: &[Bucket]) -> Vec<NaiveDateTime> {
+    buckets
+        .iter()
+        .map(|b| b.start)
+        .chain(buckets.last().map(|b| b.end))
+        .collect()
+}
 
-    pub async fn daily_tokens(
-        &self,
-        q: &AgentQuery,
-    ) -> Result<Answer<Vec<DailyTokensRow>>, ApiError> {
-        if let Some(answer) = self.memory_answer(q, Store::daily_tokens) {
-            return Ok(answer);
-        }
-        let (client, sql) = self.db.agent_client().await?;
-        Ok(Answer::database(
-            queries::daily_tokens(&client, &sql, q).await?,
-            q,
-        ))
-    }
-
-    pub async fn total_tokens(&self, q: &AgentQuery) -> Result<Answer<TotalTokensRow>, ApiError> {
-        if let Some(answer) = self.memory_answer(q, Store::total_tokens) {
-            return Ok(answer);
-        }
-        let (client, sql) = self.db.agent_client().await?;
-        Ok(Answer::database(
-            queries::total_tokens(&client, &sql, q).await?,
-            q,
-        ))
-    }
+/// One bucket spanning the whole window, for summaries that need no series.
+pub fn whole_window(q: &AgentQuery) -> [Bucket; 1] {
+    [Bucket {
+        start: q.window.start,
+        end: q.window.end + chrono::Duration::microseconds(1),
+        tz: q.window.tz,
+    }]
 }
 
 /// What the rollup knows about one list page.

@@ -72,6 +72,29 @@ impl FromStr for AgentSource {
     }
 }
 
+/// What identifies a session (SESSION_ID_SOURCE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSource {
+    /// The caller's `agent_session_id` (default).
+    Agent,
+    /// LiteLLM's own `session_id` column (clients sending `litellm_session_id`).
+    Litellm,
+}
+
+impl FromStr for SessionSource {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "agent" => Ok(SessionSource::Agent),
+            "litellm" => Ok(SessionSource::Litellm),
+            other => Err(ConfigError(format!(
+                "SESSION_ID_SOURCE={other:?} is not one of: agent, litellm"
+            ))),
+        }
+    }
+}
+
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorsOrigins {
@@ -125,6 +148,7 @@ pub struct Settings {
     pub db_pool_size: usize,
     pub db_statement_timeout: Duration,
     pub agent_source: AgentSource,
+    pub session_source: SessionSource,
     pub cors_allowed_origins: CorsOrigins,
     /// actix worker threads; `None` means one per CPU core.
     pub http_workers: Option<usize>,
@@ -154,6 +178,7 @@ impl fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("db_statement_timeout", &self.db_statement_timeout)
             .field("agent_source", &self.agent_source)
+            .field("session_source", &self.session_source)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("http_workers", &self.http_workers)
             .field("http_keep_alive", &self.http_keep_alive)
@@ -176,6 +201,7 @@ impl Settings {
             db_pool_size: 16,
             db_statement_timeout: Duration::from_millis(10_000),
             agent_source: AgentSource::Auto,
+            session_source: SessionSource::Agent,
             cors_allowed_origins: CorsOrigins::Any,
             http_workers: None,
             http_keep_alive: Duration::from_secs(75),
@@ -218,6 +244,9 @@ impl Settings {
         }
         if let Some(source) = var("AGENT_METADATA_SOURCE") {
             settings.agent_source = source.parse()?;
+        }
+        if let Some(session) = var("SESSION_ID_SOURCE") {
+            settings.session_source = session.parse()?;
         }
         if let Some(origins) = var("CORS_ALLOWED_ORIGINS") {
             settings.cors_allowed_origins = origins.parse()?;

@@ -136,6 +136,7 @@ mod tests {
         let window = Window::ending_at(
             at("2024-12-05 14:30:00"),
             crate::window::Days::parse("1").unwrap(),
+            chrono_tz::Tz::UTC,
         );
         let rows: Vec<(NaiveDateTime, String)> = ["c", "b", "a"]
             .iter()

@@ -13,7 +13,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::config::{AgentSource, ConfigError, Settings};
+use crate::config::{AgentSource, ConfigError, SessionSource, Settings};
 use crate::error::ApiError;
 use crate::queries::{self, SpendLogsColumns, Statements};
 
@@ -170,15 +170,17 @@ pub struct Db {
     /// connection a request is waiting for.
     background: Pool,
     source: AgentSource,
+    session: SessionSource,
     statements: OnceCell<Arc<Statements>>,
 }
 
 impl Db {
-    pub fn new(pool: Pool, background: Pool, source: AgentSource) -> Db {
+    pub fn new(pool: Pool, background: Pool, source: AgentSource, session: SessionSource) -> Db {
         Db {
             pool,
             background,
             source,
+            session,
             statements: OnceCell::new(),
         }
     }
@@ -224,7 +226,7 @@ impl Db {
                             .to_string(),
                     ));
                 }
-                let statements = Arc::new(Statements::render(self.source, &columns));
+                let statements = Arc::new(Statements::render(self.source, self.session, &columns));
                 log_schema(&columns, &statements);
                 report_agent_sources(client, &statements, self.source).await;
                 Ok(statements)

@@ -9,10 +9,12 @@ pub mod error;
 pub mod openapi;
 pub mod params;
 pub mod queries;
+pub mod range;
 pub mod request_context;
 pub mod rollup;
 pub mod routes;
 pub mod single_flight;
+pub mod stats;
 pub mod window;
 
 use std::net::TcpListener;
@@ -84,7 +86,12 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let pool = db::build_pool(&settings)?;
         let background = db::build_pool_of(&settings, 1)?;
-        let db = Arc::new(Db::new(pool, background, settings.agent_source));
+        let db = Arc::new(Db::new(
+            pool,
+            background,
+            settings.agent_source,
+            settings.session_source,
+        ));
         let rollup = Arc::new(Rollup::new(settings.rollup.clone(), clock));
         let state = web::Data::new(AppState {
             db: db.clone(),

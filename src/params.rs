@@ -9,7 +9,8 @@ use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::cursor::Cursor;
 use crate::error::{ApiError, InvalidParam};
-use crate::window::{Clock, Days, Window, ALLOWED_DAYS};
+use crate::range::{parse_window_spec, RawTime, WindowSpec};
+use crate::window::{Clock, Days, Granularity, Window};
 
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
@@ -42,10 +43,45 @@ pub struct AgentParams {
     )]
     pub agent_version: Option<String>,
 
-    /// How far back to look: rows with `now − days×24h ≤ startTime ≤ now` (UTC).
-    /// One of 1, 2, 7, 15, 20.
-    #[param(required = true, value_type = Days, inline, example = 7)]
+    /// How far back to look: rows with `now − days×24h ≤ startTime ≤ now`. One of 1, 2, 7, 15,
+    /// 20. Required unless `start` and `end` are given instead.
+    #[param(value_type = Option<Days>, inline, example = 7)]
     pub days: Option<String>,
+
+    /// Instead of `days`: the range's start, inclusive — RFC 3339 (`2024-12-01T00:00:00Z`) or a
+    /// date (`2024-12-01`, midnight in `tz`). Needs `end`; at most 400 days.
+    #[param(value_type = Option<String>, example = "2024-12-01")]
+    pub start: Option<String>,
+
+    /// Instead of `days`: the range's end, exclusive — RFC 3339 or a date (midnight in `tz`).
+    #[param(value_type = Option<String>, example = "2024-12-08")]
+    pub end: Option<String>,
+
+    /// IANA time zone of the calendar: dates in `date_range`, daily/weekly buckets and date-only
+    /// `start`/`end` follow it (default `UTC`). Example: `Europe/Berlin`.
+    #[param(value_type = Option<String>, example = "UTC")]
+    pub tz: Option<String>,
+}
+
+/// How a time series is bucketed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesParams {
+    /// Bucket size of the series, in the `tz` calendar: `hour`, `day` (default) or `week`
+    /// (starting Monday). Buckets without rows are listed with zeros.
+    #[param(value_type = Option<String>, pattern = "^(hour|day|week)$", example = "day")]
+    pub granularity: Option<String>,
+}
+
+impl SeriesParams {
+    pub fn parse(&self) -> Result<Granularity, ApiError> {
+        match self.granularity.as_deref() {
+            None => Ok(Granularity::Day),
+            Some(raw) => {
+                Granularity::parse(raw).map_err(|reason| ApiError::invalid("granularity", reason))
+            }
+        }
+    }
 }
 
 /// Page size and position for the list endpoints.
@@ -87,10 +123,10 @@ pub struct PageRequest {
 impl AgentParams {
     /// Validates and fixes the window at `clock.now()`.
     pub fn parse(&self, clock: &Clock) -> Result<AgentQuery, ApiError> {
-        let (agent, days) = self.parse_parts()?;
+        let (agent, spec) = self.parse_parts()?;
         Ok(AgentQuery {
             agent,
-            window: Window::ending_at(clock.now(), days),
+            window: spec.at(clock.now()),
         })
     }
 
@@ -104,13 +140,19 @@ impl AgentParams {
         let agent = self.parse_parts();
         let page = page.parse();
         match (agent, page) {
-            (Ok((agent, days)), Ok(page)) => {
-                let end = page
-                    .cursor
-                    .as_ref()
-                    .map_or_else(|| clock.now(), |c| c.window_end);
-                let window = Window::ending_at(end, days);
-                Ok((AgentQuery { agent, window }, page))
+            (Ok((agent, spec)), Ok(page)) => {
+                // A `days` window moves with time: a cursor keeps the one its first page had.
+                let now = match &page.cursor {
+                    Some(cursor) if spec.is_days() => cursor.window_end,
+                    _ => clock.now(),
+                };
+                Ok((
+                    AgentQuery {
+                        agent,
+                        window: spec.at(now),
+                    },
+                    page,
+                ))
             }
             (agent, page) => {
                 let mut problems = invalid_params(agent.err());
@@ -120,31 +162,27 @@ impl AgentParams {
         }
     }
 
-    fn parse_parts(&self) -> Result<(AgentKey, Days), ApiError> {
+    fn parse_parts(&self) -> Result<(AgentKey, WindowSpec), ApiError> {
         let mut problems = match self.validate() {
             Ok(()) => Vec::new(),
             Err(errors) => field_problems(&errors, &["agent_name", "agent_version"]),
         };
-        let days = match self.days.as_deref() {
-            None => Err(format!(
-                "is required: one of {}",
-                ALLOWED_DAYS.map(|d| d.to_string()).join(", ")
-            )),
-            Some(raw) => Days::parse(raw),
-        };
-        if let Err(reason) = &days {
-            problems.push(InvalidParam {
-                name: "days".to_string(),
-                reason: reason.clone(),
-            });
+        let spec = parse_window_spec(RawTime {
+            days: self.days.as_deref(),
+            start: self.start.as_deref(),
+            end: self.end.as_deref(),
+            tz: self.tz.as_deref(),
+        });
+        if let Err(time_problems) = &spec {
+            problems.extend(time_problems.iter().cloned());
         }
-        match (&self.agent_name, &self.agent_version, days) {
-            (Some(name), Some(version), Ok(days)) if problems.is_empty() => Ok((
+        match (&self.agent_name, &self.agent_version, spec) {
+            (Some(name), Some(version), Ok(spec)) if problems.is_empty() => Ok((
                 AgentKey {
                     name: name.clone(),
                     version: version.clone(),
                 },
-                days,
+                spec,
             )),
             _ => Err(ApiError::InvalidParams(problems)),
         }
@@ -246,6 +284,9 @@ mod tests {
             agent_name: name.map(str::to_string),
             agent_version: version.map(str::to_string),
             days: days.map(str::to_string),
+            start: None,
+            end: None,
+            tz: None,
         }
     }
 

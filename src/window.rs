@@ -1,8 +1,10 @@
-//! The time window a request covers and the calendar dates it spans.
+//! The time window a request covers, in which time zone its calendar runs, and how it divides
+//! into buckets (hours, days, weeks of that calendar).
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SubsecRound, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, SubsecRound, TimeZone, Timelike, Utc,
+};
+use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,6 +29,8 @@ impl Clock {
 
 /// The `days` values the API accepts.
 pub const ALLOWED_DAYS: [u32; 5] = [1, 2, 7, 15, 20];
+/// The longest start/end range.
+pub const MAX_RANGE_DAYS: i64 = 400;
 
 /// A validated number of days: one of [`ALLOWED_DAYS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,64 +75,123 @@ impl utoipa::PartialSchema for Days {
 
 impl utoipa::ToSchema for Days {}
 
-/// `[start, end]`, both inclusive: rows with `end − days×24h ≤ "startTime" ≤ end`.
+/// How the window was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// `days=N`: `[now − N×24h, now]`, both ends inclusive.
+    Days(Days),
+    /// `start`/`end`: `[start, end)`, the end exclusive.
+    Range,
+}
+
+/// `[start, end]`, both inclusive, in UTC; `tz` is the calendar for dates and buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub start: NaiveDateTime,
     pub end: NaiveDateTime,
-    pub days: Days,
+    pub span: Span,
+    pub tz: Tz,
 }
 
 impl Window {
-    pub fn ending_at(end: NaiveDateTime, days: Days) -> Window {
+    /// `days=N` ending at `end`.
+    pub fn ending_at(end: NaiveDateTime, days: Days, tz: Tz) -> Window {
         Window {
             start: end - Duration::hours(24 * i64::from(days.get())),
             end,
-            days,
+            span: Span::Days(days),
+            tz,
         }
     }
 
+    /// `start`/`end` with the end exclusive. The caller has checked `start < end`.
+    pub fn between(start: NaiveDateTime, end_exclusive: NaiveDateTime, tz: Tz) -> Window {
+        Window {
+            start,
+            end: end_exclusive - Duration::microseconds(1),
+            span: Span::Range,
+            tz,
+        }
+    }
+
+    /// The window's length in microseconds (what `avg_daily_messages` divides by).
+    pub fn length_micros(&self) -> i64 {
+        match self.span {
+            Span::Days(days) => i64::from(days.get()) * 24 * 3_600_000_000,
+            Span::Range => {
+                (self.end - self.start)
+                    .num_microseconds()
+                    .unwrap_or(i64::MAX)
+                    + 1
+            }
+        }
+    }
+
+    fn local(&self, t: NaiveDateTime) -> DateTime<Tz> {
+        self.tz.from_utc_datetime(&t)
+    }
+
     pub fn start_date(&self) -> NaiveDate {
-        self.start.date()
+        self.local(self.start).date_naive()
     }
 
     pub fn end_date(&self) -> NaiveDate {
-        self.end.date()
-    }
-
-    /// Every calendar date from start_date to end_date inclusive, oldest first (days + 1 of them).
-    pub fn dates(&self) -> Vec<NaiveDate> {
-        self.start_date()
-            .iter_days()
-            .take_while(|d| *d <= self.end_date())
-            .collect()
+        self.local(self.end).date_naive()
     }
 
     pub fn date_range(&self) -> DateRange {
+        let (window_end, window_end_inclusive) = match self.span {
+            Span::Days(_) => (self.end, true),
+            Span::Range => (self.end + Duration::microseconds(1), false),
+        };
         DateRange {
             start_date: self.start_date(),
             end_date: self.end_date(),
             window_start: format_timestamp(self.start),
-            window_end: format_timestamp(self.end),
+            window_end: format_timestamp(window_end),
+            window_end_inclusive,
+            time_zone: self.tz.name().to_string(),
         }
+    }
+
+    /// The buckets of `granularity` that cover the window, oldest first, in its time zone.
+    pub fn buckets(&self, granularity: Granularity) -> Vec<Bucket> {
+        let mut buckets = Vec::new();
+        let mut from = bucket_start(self.tz, self.start, granularity);
+        while from <= self.end {
+            let to = next_bucket_start(self.tz, from, granularity);
+            buckets.push(Bucket {
+                start: from,
+                end: to,
+                tz: self.tz,
+            });
+            from = to;
+        }
+        buckets
     }
 }
 
 /// The dates a response covers, and the exact instants of its window.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DateRange {
-    /// UTC date of the window's start (now − days).
+    /// Date of the window's start, in `time_zone` (for `days=N`: the date of now − N days).
     #[schema(example = "2024-11-28")]
     pub start_date: NaiveDate,
-    /// UTC date of the window's end (now).
+    /// Date of the window's end, in `time_zone` (for `days=N`: today's date).
     #[schema(example = "2024-12-05")]
     pub end_date: NaiveDate,
     /// Exact start of the window, inclusive (RFC 3339, UTC).
     #[schema(example = "2024-11-28T14:30:00Z")]
     pub window_start: String,
-    /// Exact end of the window, inclusive (RFC 3339, UTC).
+    /// Exact end of the window (RFC 3339, UTC): inclusive for `days`, exclusive for `end`.
     #[schema(example = "2024-12-05T14:30:00Z")]
     pub window_end: String,
+    /// Whether `window_end` itself is inside the window.
+    #[schema(example = true)]
+    pub window_end_inclusive: bool,
+    /// The IANA time zone of the dates and buckets (`tz`, default UTC).
+    #[schema(example = "UTC")]
+    pub time_zone: String,
 }
 
 /// RFC 3339 in UTC with a `Z`, keeping milliseconds (or microseconds) only when present.
@@ -137,17 +200,96 @@ pub fn format_timestamp(t: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-/// Every date of the window, oldest first, with its value when it has one: the caller turns
-/// `None` into zeros, so that no date is ever missing from a daily list.
-pub fn each_date<'a, T>(
-    window: &Window,
-    by_date: &'a HashMap<NaiveDate, T>,
-) -> Vec<(NaiveDate, Option<&'a T>)> {
-    window
-        .dates()
-        .into_iter()
-        .map(|date| (date, by_date.get(&date)))
-        .collect()
+/// How a time series is divided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Granularity {
+    Hour,
+    #[default]
+    Day,
+    Week,
+}
+
+impl Granularity {
+    pub const NAMES: [&'static str; 3] = ["hour", "day", "week"];
+
+    pub fn parse(raw: &str) -> Result<Granularity, String> {
+        match raw.trim() {
+            "hour" => Ok(Granularity::Hour),
+            "day" => Ok(Granularity::Day),
+            "week" => Ok(Granularity::Week),
+            other => Err(format!("must be one of hour, day, week (got {other:?})")),
+        }
+    }
+}
+
+/// One bucket of a series: `[start, end)` in UTC, labelled in its time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    pub start: NaiveDateTime,
+    pub end: NaiveDateTime,
+    pub tz: Tz,
+}
+
+impl Bucket {
+    /// The calendar date the bucket starts on, in its time zone.
+    pub fn date(&self) -> NaiveDate {
+        self.tz.from_utc_datetime(&self.start).date_naive()
+    }
+
+    /// The bucket's start as RFC 3339 with its local offset, e.g. `2024-03-10T00:00:00-05:00`.
+    pub fn start_label(&self) -> String {
+        self.tz
+            .from_utc_datetime(&self.start)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+}
+
+/// The UTC instant the bucket containing `t` starts at, in `tz`'s calendar.
+fn bucket_start(tz: Tz, t: NaiveDateTime, granularity: Granularity) -> NaiveDateTime {
+    let local = tz.from_utc_datetime(&t);
+    match granularity {
+        // The local hour's start keeps the offset in force at `t` (so the repeated hour of a
+        // DST fall-back is two buckets), also in zones offset by half hours.
+        Granularity::Hour => {
+            let into_hour = Duration::seconds(i64::from(local.minute() * 60 + local.second()))
+                + Duration::nanoseconds(i64::from(local.nanosecond()));
+            t - into_hour
+        }
+        Granularity::Day => local_midnight(tz, local.date_naive()),
+        Granularity::Week => {
+            let date = local.date_naive();
+            let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
+            local_midnight(tz, monday)
+        }
+    }
+}
+
+fn next_bucket_start(tz: Tz, start: NaiveDateTime, granularity: Granularity) -> NaiveDateTime {
+    match granularity {
+        Granularity::Hour => start + Duration::hours(1),
+        Granularity::Day => {
+            let date = tz.from_utc_datetime(&start).date_naive();
+            local_midnight(tz, date + Duration::days(1))
+        }
+        Granularity::Week => {
+            let date = tz.from_utc_datetime(&start).date_naive();
+            local_midnight(tz, date + Duration::days(7))
+        }
+    }
+}
+
+/// The UTC instant a local date begins: midnight, or where a DST gap skips midnight, the first
+/// local time that exists that day.
+fn local_midnight(tz: Tz, date: NaiveDate) -> NaiveDateTime {
+    let mut local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    for _ in 0..=24 * 4 {
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.naive_utc();
+        }
+        local += Duration::minutes(15);
+    }
+    // No zone skips a whole day's worth of quarter hours; fall back to UTC midnight.
+    date.and_hms_opt(0, 0, 0).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -162,21 +304,37 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    fn utc_days(w: &Window) -> Vec<NaiveDate> {
+        w.buckets(Granularity::Day)
+            .iter()
+            .map(Bucket::date)
+            .collect()
+    }
+
     #[test]
     fn seven_days_on_december_fifth_spans_november_28th_to_december_5th() {
-        let w = Window::ending_at(at("2024-12-05 14:30:00"), Days::parse("7").unwrap());
+        let w = Window::ending_at(
+            at("2024-12-05 14:30:00"),
+            Days::parse("7").unwrap(),
+            Tz::UTC,
+        );
         assert_eq!(w.start, at("2024-11-28 14:30:00"));
         assert_eq!(w.start_date(), date("2024-11-28"));
         assert_eq!(w.end_date(), date("2024-12-05"));
-        assert_eq!(w.dates().len(), 8);
-        assert_eq!(w.dates()[0], date("2024-11-28"));
-        assert_eq!(w.dates()[7], date("2024-12-05"));
+        let days = utc_days(&w);
+        assert_eq!(days.len(), 8);
+        assert_eq!(days[0], date("2024-11-28"));
+        assert_eq!(days[7], date("2024-12-05"));
     }
 
     #[test]
     fn window_across_a_month_and_year_end_lists_every_date_once() {
-        let w = Window::ending_at(at("2025-01-03 00:00:00"), Days::parse("20").unwrap());
-        let dates = w.dates();
+        let w = Window::ending_at(
+            at("2025-01-03 00:00:00"),
+            Days::parse("20").unwrap(),
+            Tz::UTC,
+        );
+        let dates = utc_days(&w);
         assert_eq!(dates.len(), 21);
         assert_eq!(dates[0], date("2024-12-14"));
         assert!(dates.windows(2).all(|p| p[1] == p[0].succ_opt().unwrap()));
@@ -191,20 +349,6 @@ mod tests {
             let err = Days::parse(bad).unwrap_err();
             assert!(err.contains("1, 2, 7, 15, 20"), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn each_date_lists_every_date_with_known_values() {
-        let w = Window::ending_at(at("2024-12-05 14:30:00"), Days::parse("2").unwrap());
-        let by_date = HashMap::from([(date("2024-12-04"), 5_i64), (date("2024-11-01"), 9)]);
-        assert_eq!(
-            each_date(&w, &by_date),
-            vec![
-                (date("2024-12-03"), None),
-                (date("2024-12-04"), Some(&5)),
-                (date("2024-12-05"), None)
-            ]
-        );
     }
 
     #[test]
@@ -225,5 +369,86 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(Clock::Fixed(t).now(), at("2024-12-05 14:30:00.123456"));
+    }
+
+    #[test]
+    fn a_day_across_the_spring_dst_change_is_23_hours_long() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        // 2024-03-10: clocks jump from 02:00 to 03:00 local.
+        let w = Window::between(at("2024-03-09 05:00:00"), at("2024-03-12 04:00:00"), tz);
+        let buckets = w.buckets(Granularity::Day);
+        let lengths: Vec<i64> = buckets
+            .iter()
+            .map(|b| (b.end - b.start).num_hours())
+            .collect();
+        assert_eq!(lengths, [24, 23, 24]);
+        assert_eq!(buckets[1].date(), date("2024-03-10"));
+        assert_eq!(buckets[1].start_label(), "2024-03-10T00:00:00-05:00");
+        assert_eq!(buckets[2].start_label(), "2024-03-11T00:00:00-04:00");
+    }
+
+    #[test]
+    fn the_repeated_hour_of_a_fall_back_is_two_buckets() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        // 2024-10-27: 03:00 CEST becomes 02:00 CET; local 02:xx happens twice.
+        let w = Window::between(at("2024-10-26 23:00:00"), at("2024-10-27 03:00:00"), tz);
+        let labels: Vec<String> = w
+            .buckets(Granularity::Hour)
+            .iter()
+            .map(Bucket::start_label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "2024-10-27T01:00:00+02:00",
+                "2024-10-27T02:00:00+02:00",
+                "2024-10-27T02:00:00+01:00",
+                "2024-10-27T03:00:00+01:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn half_hour_zones_bucket_on_their_own_hours() {
+        let tz: Tz = "Asia/Kolkata".parse().unwrap(); // UTC+05:30
+        let w = Window::between(at("2024-12-05 00:00:00"), at("2024-12-05 02:00:00"), tz);
+        let buckets = w.buckets(Granularity::Hour);
+        assert_eq!(buckets[0].start, at("2024-12-04 23:30:00"));
+        assert_eq!(buckets[0].start_label(), "2024-12-05T05:00:00+05:30");
+        assert_eq!(buckets.len(), 3);
+    }
+
+    #[test]
+    fn weeks_start_on_monday_in_the_zone() {
+        let w = Window::between(
+            at("2024-12-04 00:00:00"),
+            at("2024-12-17 00:00:00"),
+            Tz::UTC,
+        );
+        let starts: Vec<NaiveDate> = w
+            .buckets(Granularity::Week)
+            .iter()
+            .map(Bucket::date)
+            .collect();
+        assert_eq!(
+            starts,
+            [date("2024-12-02"), date("2024-12-09"), date("2024-12-16")]
+        );
+    }
+
+    #[test]
+    fn range_windows_exclude_their_end() {
+        let w = Window::between(
+            at("2024-12-01 00:00:00"),
+            at("2024-12-08 00:00:00"),
+            Tz::UTC,
+        );
+        assert_eq!(w.end, at("2024-12-07 23:59:59.999999"));
+        assert_eq!(w.end_date(), date("2024-12-07"));
+        assert_eq!(w.length_micros(), 7 * 24 * 3_600_000_000);
+        let range = w.date_range();
+        assert_eq!(range.window_end, "2024-12-08T00:00:00Z");
+        assert!(!range.window_end_inclusive);
+        assert_eq!(utc_days(&w).len(), 7);
     }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{Duration, NaiveDateTime};
 use common::{ts, TestDb};
-use litellm_analytics::config::AgentSource;
+use litellm_analytics::config::{AgentSource, SessionSource};
 use litellm_analytics::queries::{SpendLogsColumns, Statements};
 use tokio_postgres::types::ToSql;
 
@@ -103,15 +103,17 @@ async fn every_agent_query_uses_the_recommended_index_of_its_source() {
             .batch_execute(r#"ANALYZE "LiteLLM_SpendLogs""#)
             .await
             .unwrap();
-        let sql = Statements::render(source, &all_columns());
+        let sql = Statements::render(source, SessionSource::Agent, &all_columns());
         let window: [&(dyn ToSql + Sync); 4] = [&name, &version, &start, &end];
+        // Daily buckets over the window, as /activitytimeline asks for them.
+        let days: Vec<NaiveDateTime> = (0..=21)
+            .map(|d| ts("2024-11-15 00:00:00") + Duration::days(d))
+            .collect();
+        let stats: [&(dyn ToSql + Sync); 5] = [&name, &version, &start, &end, &days];
         let page: [&(dyn ToSql + Sync); 7] =
             [&name, &version, &start, &end, &first_page, &no_id, &fetch];
         for (query, text, params) in [
-            ("agent_summary", &sql.agent_summary, &window[..]),
-            ("daily_sessions", &sql.daily_sessions, &window[..]),
-            ("daily_tokens", &sql.daily_tokens, &window[..]),
-            ("total_tokens", &sql.total_tokens, &window[..]),
+            ("agent_stats", &sql.agent_stats, &stats[..]),
             ("agent_has_rows", &sql.agent_has_rows, &window[..]),
             ("usage_page", &sql.usage_page, &page[..]),
             ("messages_page", &sql.messages_page, &page[..]),
@@ -150,7 +152,7 @@ async fn pages_are_read_in_index_order_without_sorting() {
         .batch_execute(r#"ANALYZE "LiteLLM_SpendLogs""#)
         .await
         .unwrap();
-    let sql = Statements::render(AgentSource::Auto, &all_columns());
+    let sql = Statements::render(AgentSource::Auto, SessionSource::Agent, &all_columns());
     let end = ts("2024-12-05 14:30:00");
     let start = end - Duration::days(20);
     let (name, version, cursor_id, fetch) = (
@@ -199,7 +201,7 @@ async fn rollup_driven_queries_read_index_ranges_even_without_the_recommended_in
     // A page's candidates as the rollup would name them: 101 of agent-3's request ids.
     let ids: Vec<String> = (0..101).map(|i| format!("req-{}", 3 + 200 * i)).collect();
     for source in AgentSource::ALL {
-        let sql = Statements::render(source, &all_columns());
+        let sql = Statements::render(source, SessionSource::Agent, &all_columns());
         for (query, text) in [
             ("usage_page_by_id", &sql.usage_page_by_id),
             ("messages_page_by_id", &sql.messages_page_by_id),

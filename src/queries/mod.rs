@@ -8,7 +8,7 @@
 mod pages;
 pub mod rollup;
 mod schema;
-mod summary;
+mod stats;
 
 use std::collections::HashSet;
 
@@ -16,18 +16,12 @@ pub use pages::{
     messages_page, usage_page, MessageRow, PagePosition, PageScope, PagedRow, UsageRow,
 };
 pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
-pub use summary::{
-    agent_has_rows, agent_summary, daily_sessions, daily_tokens, total_tokens, AgentSummaryRow,
-    DailySessionsRow, DailyTokensRow, TotalTokensRow,
-};
+pub use stats::{agent_has_rows, agent_stats};
 
-use crate::config::AgentSource;
+use crate::config::{AgentSource, SessionSource};
 use crate::error::ApiError;
 
-const AGENT_SUMMARY: &str = include_str!("../../sql/agent_summary.sql");
-const DAILY_SESSIONS: &str = include_str!("../../sql/daily_sessions.sql");
-const DAILY_TOKENS: &str = include_str!("../../sql/daily_tokens.sql");
-const TOTAL_TOKENS: &str = include_str!("../../sql/total_tokens.sql");
+const AGENT_STATS: &str = include_str!("../../sql/agent_stats.sql");
 const USAGE_PAGE: &str = include_str!("../../sql/usage_page.sql");
 const MESSAGES_PAGE: &str = include_str!("../../sql/messages_page.sql");
 const USAGE_PAGE_BY_ID: &str = include_str!("../../sql/usage_page_by_id.sql");
@@ -47,6 +41,51 @@ pub fn source_expression(source: AgentSource) -> &'static str {
         AgentSource::Metadata => include_str!("../../sql/sources/metadata.sql"),
     }
 }
+
+/// Derived per-row fields, one hand-written expression each (sql/fields/), shared by every query
+/// that needs them so that the rollup and the SQL path compute them identically.
+const FIELDS: [(&str, &str); 5] = [
+    (
+        "{{duration_us}}",
+        include_str!("../../sql/fields/duration_us.sql"),
+    ),
+    ("{{ttft_us}}", include_str!("../../sql/fields/ttft_us.sql")),
+    ("{{failed}}", include_str!("../../sql/fields/failed.sql")),
+    (
+        "{{cached_tokens}}",
+        include_str!("../../sql/fields/cached_tokens.sql"),
+    ),
+    (
+        "{{has_tools}}",
+        include_str!("../../sql/fields/has_tools.sql"),
+    ),
+];
+
+/// Later columns as the queries reference them, and what they read as in databases without them.
+const OPTIONAL_COLUMNS: [(&str, &str, &str); 6] = [
+    (
+        "proxy_server_request",
+        "l.proxy_server_request",
+        "NULL::jsonb",
+    ),
+    (
+        "request_duration_ms",
+        "l.request_duration_ms",
+        "NULL::integer",
+    ),
+    (
+        "completionStartTime",
+        "l.\"completionStartTime\"",
+        "NULL::timestamp",
+    ),
+    ("status", "l.status", "NULL::text"),
+    (
+        "mcp_namespaced_tool_name",
+        "l.mcp_namespaced_tool_name",
+        "NULL::text",
+    ),
+    ("session_id", "l.session_id", "NULL::text"),
+];
 
 /// Columns LiteLLM added over time; older databases lack them.
 const LATER_COLUMNS: [&str; 8] = [
@@ -85,10 +124,7 @@ impl SpendLogsColumns {
 /// Every query's SQL, rendered for one agent source and one database's columns.
 #[derive(Debug, Clone)]
 pub struct Statements {
-    pub agent_summary: String,
-    pub daily_sessions: String,
-    pub daily_tokens: String,
-    pub total_tokens: String,
+    pub agent_stats: String,
     pub usage_page: String,
     pub messages_page: String,
     pub usage_page_by_id: String,
@@ -102,31 +138,50 @@ pub struct Statements {
 }
 
 impl Statements {
-    pub fn render(source: AgentSource, columns: &SpendLogsColumns) -> Statements {
-        let has_body = columns.has("proxy_server_request");
+    pub fn render(
+        source: AgentSource,
+        session: SessionSource,
+        columns: &SpendLogsColumns,
+    ) -> Statements {
         let agent = format!("(\n{}\n)", strip_comments(source_expression(source)));
+        let session_sql = strip_comments(match session {
+            SessionSource::Agent => include_str!("../../sql/fields/session_agent.sql"),
+            SessionSource::Litellm => include_str!("../../sql/fields/session_litellm.sql"),
+        });
         let render = |template: &str| {
-            let sql = template.replace("{{agent}}", &agent);
-            if has_body {
-                sql
-            } else {
-                // Databases from before Apr 2025 have no stored request body: read it as NULL, so
-                // `auto` falls back to spend_logs_metadata and the census reports zero there.
-                sql.replace("l.proxy_server_request", "NULL::jsonb")
+            let mut sql = template.replace("{{session}}", &session_sql);
+            for (placeholder, fragment) in FIELDS {
+                sql = sql.replace(placeholder, &format!("(\n{}\n)", strip_comments(fragment)));
             }
+            sql = sql.replace("{{agent}}", &agent);
+            // Older databases lack later columns: read them as NULL, so that `auto` falls back to
+            // spend_logs_metadata, durations to endTime − startTime, status to metadata, etc.
+            for (column, reference, null) in OPTIONAL_COLUMNS {
+                if !columns.has(column) {
+                    sql = replace_reference(&sql, reference, null);
+                }
+            }
+            sql
         };
-        let source_unavailable = (source.needs_request_body() && !has_body).then(|| {
-            format!(
+        let source_unavailable = if source.needs_request_body()
+            && !columns.has("proxy_server_request")
+        {
+            Some(format!(
                 "AGENT_METADATA_SOURCE={source} reads the stored request body, but this \
                  \"LiteLLM_SpendLogs\" has no proxy_server_request column (LiteLLM before Apr 2025); \
                  use AGENT_METADATA_SOURCE=spend_logs_metadata or auto"
+            ))
+        } else if session == SessionSource::Litellm && !columns.has("session_id") {
+            Some(
+                "SESSION_ID_SOURCE=litellm reads the session_id column, which this \
+                 \"LiteLLM_SpendLogs\" lacks (LiteLLM before Apr 2025); use SESSION_ID_SOURCE=agent"
+                    .to_string(),
             )
-        });
+        } else {
+            None
+        };
         Statements {
-            agent_summary: render(AGENT_SUMMARY),
-            daily_sessions: render(DAILY_SESSIONS),
-            daily_tokens: render(DAILY_TOKENS),
-            total_tokens: render(TOTAL_TOKENS),
+            agent_stats: render(AGENT_STATS),
             usage_page: render(USAGE_PAGE),
             messages_page: render(MESSAGES_PAGE),
             usage_page_by_id: render(USAGE_PAGE_BY_ID),
@@ -138,6 +193,24 @@ impl Statements {
             source_unavailable,
         }
     }
+}
+
+/// `sql` with every whole reference `reference` (not a prefix of a longer name) replaced.
+fn replace_reference(sql: &str, reference: &str, replacement: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(reference) {
+        let after = &rest[at + reference.len()..];
+        let continues = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if continues { reference } else { replacement });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The expression without its `--` comment lines, so it can sit inside a larger statement.
@@ -176,12 +249,9 @@ mod tests {
     #[test]
     fn every_placeholder_is_replaced_for_every_source() {
         for source in AgentSource::ALL {
-            let s = Statements::render(source, &all_columns());
+            let s = Statements::render(source, SessionSource::Agent, &all_columns());
             for sql in [
-                &s.agent_summary,
-                &s.daily_sessions,
-                &s.daily_tokens,
-                &s.total_tokens,
+                &s.agent_stats,
                 &s.usage_page,
                 &s.messages_page,
                 &s.usage_page_by_id,
@@ -200,17 +270,36 @@ mod tests {
     #[test]
     fn without_request_body_column_auto_degrades_and_body_sources_are_unavailable() {
         let old = SpendLogsColumns::new(["request_id", "metadata"].map(str::to_string));
-        let auto = Statements::render(AgentSource::Auto, &old);
-        assert!(!auto.agent_summary.contains("proxy_server_request"));
+        let auto = Statements::render(AgentSource::Auto, SessionSource::Agent, &old);
+        for gone in [
+            "proxy_server_request",
+            "request_duration_ms",
+            "completionStartTime",
+            "l.status",
+            "mcp_",
+        ] {
+            assert!(!auto.agent_stats.contains(gone), "{gone}");
+            assert!(!auto.rollup_rows_between.contains(gone), "{gone}");
+        }
         assert!(auto.source_unavailable.is_none());
         for source in [AgentSource::RequestBody, AgentSource::RequesterCopy] {
-            let s = Statements::render(source, &old);
+            let s = Statements::render(source, SessionSource::Agent, &old);
             assert!(s
                 .source_unavailable
                 .unwrap()
                 .contains("proxy_server_request"));
         }
+        let litellm = Statements::render(AgentSource::Auto, SessionSource::Litellm, &old);
+        assert!(litellm.source_unavailable.unwrap().contains("session_id"));
         assert_eq!(old.missing_optional()[0], "proxy_server_request");
+    }
+
+    #[test]
+    fn only_whole_column_references_are_replaced() {
+        assert_eq!(
+            replace_reference("l.status, l.status_x", "l.status", "NULL"),
+            "NULL, l.status_x"
+        );
     }
 
     #[test]

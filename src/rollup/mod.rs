@@ -8,6 +8,7 @@
 //! its data is at most `max_staleness` old; otherwise they go to SQL. Either way the answer is the
 //! same; the response says which (`X-Data-Source`) and how fresh (`X-Data-As-Of`).
 
+mod compute;
 mod refresher;
 pub mod store;
 
@@ -15,6 +16,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 
 use chrono::{Duration, NaiveDateTime};
 
+pub use compute::PageCandidates;
 pub use refresher::run as run_refresher;
 use store::{from_micros, micros, Store};
 

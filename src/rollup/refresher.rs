@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use deadpool_postgres::Object;
 
-use super::store::{from_micros, hour_of, micros, MICROS_PER_HOUR};
+use super::store::{from_micros, hour_of, micros, tokens_fit, MICROS_PER_HOUR};
 use super::Rollup;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -310,20 +310,16 @@ async fn reload_hour(
     Ok(())
 }
 
-/// Token counts are INTEGER in LiteLLM's schema; a fork with larger values would overflow the
-/// sums' types silently, so refuse instead.
+/// Token counts are INTEGER in LiteLLM's schema and kept as 32-bit numbers; a fork with larger
+/// values would not fit, so refuse (SQL then answers everything) instead of miscounting.
 fn check_tokens_fit(rows: &[q::LoadedRow]) -> Result<(), ApiError> {
-    let too_big = rows.iter().filter_map(|r| r.agent.as_ref()).any(|a| {
-        a.prompt_tokens.unsigned_abs() > u64::from(u32::MAX)
-            || a.completion_tokens.unsigned_abs() > u64::from(u32::MAX)
-    });
-    if too_big {
-        return Err(ApiError::SourceUnavailable(
-            "token counts beyond the 32-bit range found; this database is served by SQL only"
-                .to_string(),
-        ));
+    if rows.iter().filter_map(|r| r.agent.as_ref()).all(tokens_fit) {
+        return Ok(());
     }
-    Ok(())
+    Err(ApiError::SourceUnavailable(
+        "token counts beyond the 32-bit range found; this database is served by SQL only"
+            .to_string(),
+    ))
 }
 
 fn duration_us(d: Duration) -> i64 {

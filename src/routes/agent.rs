@@ -5,19 +5,23 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{agent_not_found, shared, AppState};
+use crate::analytics::whole_window;
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery};
-use crate::queries::AgentSummaryRow;
+use crate::stats::Stats;
 use crate::window::DateRange;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "agent_name": "support-bot",
     "agent_version": "1.0.0",
-    "metrics": {"total_sessions": 42, "total_messages": 310, "avg_daily_messages": 44.29, "total_users": 17},
+    "metrics": {"total_sessions": 42, "total_messages": 310, "avg_daily_messages": 44.29, "total_users": 17,
+                "total_spend": 1.284503112, "successful_requests": 301, "failed_requests": 9,
+                "error_rate": 0.029, "cache_hits": 12, "cached_prompt_tokens": 20480},
     "date_range": {"start_date": "2024-11-28", "end_date": "2024-12-05",
-                   "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z"}
+                   "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"}
 }))]
 pub struct AgentAnalytics {
     pub agent_name: String,
@@ -40,29 +44,55 @@ pub struct AgentMetrics {
     /// Distinct non-null agent_user_id values in the window.
     #[schema(example = 17)]
     pub total_users: i64,
+    /// Sum of `spend` in USD (rounded to 9 decimals).
+    #[schema(example = 1.284503112)]
+    pub total_spend: f64,
+    /// Requests that did not fail.
+    #[schema(example = 301)]
+    pub successful_requests: i64,
+    /// Requests with status `failure`.
+    #[schema(example = 9)]
+    pub failed_requests: i64,
+    /// failed_requests / total_messages, 4 decimals (0 without requests).
+    #[schema(example = 0.029)]
+    pub error_rate: f64,
+    /// Requests LiteLLM answered from its cache (`cache_hit` = 'True').
+    #[schema(example = 12)]
+    pub cache_hits: i64,
+    /// Prompt tokens the provider served from its prompt cache
+    /// (`metadata.usage_object.prompt_tokens_details.cached_tokens`).
+    #[schema(example = 20480)]
+    pub cached_prompt_tokens: i64,
 }
 
 impl AgentAnalytics {
-    fn new(q: &AgentQuery, totals: AgentSummaryRow) -> Self {
+    fn new(q: &AgentQuery, stats: &Stats) -> Self {
         AgentAnalytics {
             agent_name: q.agent.name.clone(),
             agent_version: q.agent.version.clone(),
             metrics: AgentMetrics {
-                total_sessions: totals.total_sessions,
-                total_messages: totals.total_messages,
-                avg_daily_messages: per_day_rounded(totals.total_messages, q.window.days.get()),
-                total_users: totals.total_users,
+                total_sessions: stats.sessions,
+                total_messages: stats.requests,
+                avg_daily_messages: per_day_rounded(stats.requests, q.window.length_micros()),
+                total_users: stats.users,
+                total_spend: stats.spend_usd(),
+                successful_requests: stats.successful(),
+                failed_requests: stats.failed,
+                error_rate: stats.error_rate(),
+                cache_hits: stats.cache_hits,
+                cached_prompt_tokens: stats.cached_prompt_tokens,
             },
             date_range: q.window.date_range(),
         }
     }
 }
 
-/// `total / days` rounded half away from zero to 2 decimals, in integer arithmetic so that no
-/// binary-float error can tip a value across a rounding boundary.
-fn per_day_rounded(total: i64, days: u32) -> f64 {
-    let days = i64::from(days.max(1));
-    let hundredths = (total * 100 * 2 + days) / (2 * days);
+/// `total` per 24 hours of the window (for `days=N`: total / N), rounded half away from zero to
+/// 2 decimals, in integer arithmetic so that no binary-float error can tip a rounding.
+fn per_day_rounded(total: i64, window_micros: i64) -> f64 {
+    const DAY_MICROS: i128 = 24 * 3_600_000_000;
+    let window = i128::from(window_micros.max(1));
+    let hundredths = (i128::from(total) * 100 * DAY_MICROS * 2 + window) / (2 * window);
     hundredths as f64 / 100.0
 }
 
@@ -88,11 +118,11 @@ pub async fn agent_analytics(
 ) -> Result<HttpResponse, ApiError> {
     shared(&state, &req, || async {
         let q = params.parse(&state.clock)?;
-        let answer = state.agent_summary(&q).await?;
-        if answer.value.total_messages == 0 {
+        let answer = state.agent_stats(&q, &whole_window(&q), false).await?;
+        if answer.value.overall.requests == 0 {
             return Err(agent_not_found(&q, &state.db));
         }
-        Ok(answer.map(|totals| AgentAnalytics::new(&q, totals)))
+        Ok(answer.map(|stats| AgentAnalytics::new(&q, &stats.overall)))
     })
     .await
 }
@@ -103,12 +133,14 @@ mod tests {
 
     #[test]
     fn average_is_rounded_to_two_decimals() {
-        assert_eq!(per_day_rounded(10, 7), 1.43); // 1.428…
-        assert_eq!(per_day_rounded(1, 7), 0.14); // 0.142…
-        assert_eq!(per_day_rounded(5, 2), 2.5);
-        assert_eq!(per_day_rounded(1, 15), 0.07); // 0.0666…
-        assert_eq!(per_day_rounded(3, 1), 3.0);
-        assert_eq!(per_day_rounded(0, 20), 0.0);
-        assert_eq!(per_day_rounded(1, 8), 0.13); // 0.125: half away from zero
+        let days = |n: i64| n * 24 * 3_600_000_000;
+        assert_eq!(per_day_rounded(10, days(7)), 1.43); // 1.428…
+        assert_eq!(per_day_rounded(1, days(7)), 0.14); // 0.142…
+        assert_eq!(per_day_rounded(5, days(2)), 2.5);
+        assert_eq!(per_day_rounded(1, days(15)), 0.07); // 0.0666…
+        assert_eq!(per_day_rounded(3, days(1)), 3.0);
+        assert_eq!(per_day_rounded(0, days(20)), 0.0);
+        assert_eq!(per_day_rounded(1, days(8)), 0.13); // 0.125: half away from zero
+        assert_eq!(per_day_rounded(3, days(1) / 2), 6.0); // a 12-hour range
     }
 }

@@ -21,11 +21,11 @@ use crate::analytics::{render, serialize, Answer, SharedBody, Source};
 use crate::cursor::split_page;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::params::{AgentParams, AgentQuery, PageParams};
+use crate::params::{AgentParams, AgentQuery, PageParams, SeriesParams};
 use crate::queries::{self, PagePosition, PageScope, PagedRow};
 use crate::rollup::Rollup;
 use crate::single_flight::SingleFlight;
-use crate::window::{format_timestamp, Clock};
+use crate::window::{format_timestamp, Clock, Granularity};
 
 /// What every handler shares.
 pub struct AppState {
@@ -94,6 +94,33 @@ async fn method_not_allowed() -> Result<&'static str, ApiError> {
 
 pub async fn route_not_found() -> Result<&'static str, ApiError> {
     Err(ApiError::RouteNotFound)
+}
+
+/// Agent and series parameters together, so one 422 lists every mistake.
+fn parse_series(
+    params: &AgentParams,
+    series: &SeriesParams,
+    clock: &Clock,
+) -> Result<(AgentQuery, Granularity), ApiError> {
+    match (params.parse(clock), series.parse()) {
+        (Ok(q), Ok(granularity)) => Ok((q, granularity)),
+        (q, granularity) => {
+            let mut problems = invalid_params(q.err());
+            problems.extend(invalid_params(granularity.err()));
+            Err(ApiError::InvalidParams(problems))
+        }
+    }
+}
+
+fn invalid_params(err: Option<ApiError>) -> Vec<crate::error::InvalidParam> {
+    match err {
+        Some(ApiError::InvalidParams(params)) => params,
+        Some(other) => vec![crate::error::InvalidParam {
+            name: "query".to_string(),
+            reason: other.to_string(),
+        }],
+        None => Vec::new(),
+    }
 }
 
 /// 404 for an agent+version without rows in the window, saying exactly what was looked for.

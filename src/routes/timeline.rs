@@ -1,6 +1,4 @@
-//! GET /activitytimeline — sessions per day.
-
-use std::collections::HashMap;
+//! GET /activitytimeline — sessions (and requests, failures) per day, hour or week.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -10,49 +8,73 @@ use utoipa::ToSchema;
 use super::{agent_not_found, shared, AppState};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery};
-use crate::queries::DailySessionsRow;
-use crate::window::{each_date, DateRange};
+use crate::params::{AgentParams, AgentQuery, SeriesParams};
+use crate::stats::{anomalies, Anomaly, SeriesStats};
+use crate::window::{Bucket, DateRange};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "agent_name": "support-bot",
     "agent_version": "1.0.0",
     "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
-                   "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z"},
-    "daily_sessions": [{"date": "2024-12-04", "sessions": 3, "messages": 11},
-                       {"date": "2024-12-05", "sessions": 5, "messages": 19}]
+                   "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"},
+    "daily_sessions": [
+        {"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "sessions": 3, "messages": 11,
+         "failed_requests": 0, "anomaly": null, "error_anomaly": null},
+        {"date": "2024-12-05", "bucket_start": "2024-12-05T00:00:00Z", "sessions": 5, "messages": 19,
+         "failed_requests": 1, "anomaly": null, "error_anomaly": null}]
 }))]
 pub struct ActivityTimeline {
     pub agent_name: String,
     pub agent_version: String,
     pub date_range: DateRange,
-    /// One entry per UTC date from start_date to end_date, oldest first, zero-filled.
+    /// One entry per bucket (per date by default) from start_date to end_date, oldest first,
+    /// zero-filled.
     pub daily_sessions: Vec<DailySessions>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DailySessions {
+    /// The date the bucket starts on, in `tz`.
     #[schema(example = "2024-12-05")]
     pub date: NaiveDate,
-    /// Distinct sessions with at least one row (inside the window) on this date.
+    /// The bucket's start, RFC 3339 with the zone's offset.
+    #[schema(example = "2024-12-05T00:00:00Z")]
+    pub bucket_start: String,
+    /// Distinct sessions with at least one row (inside the window) in this bucket.
     #[schema(example = 5)]
     pub sessions: i64,
-    /// Requests on this date inside the window.
+    /// Requests in this bucket inside the window.
     #[schema(example = 19)]
     pub messages: i64,
+    /// Requests with status `failure` in this bucket.
+    #[schema(example = 1)]
+    pub failed_requests: i64,
+    /// `sessions` against the 7 buckets before it (robust z-score beyond 3), or null.
+    #[schema(value_type = Option<Anomaly>)]
+    pub anomaly: Option<Anomaly>,
+    /// `failed_requests` against the 7 buckets before it, or null.
+    #[schema(value_type = Option<Anomaly>)]
+    pub error_anomaly: Option<Anomaly>,
 }
 
 impl ActivityTimeline {
-    fn new(q: &AgentQuery, rows: &[DailySessionsRow]) -> Self {
-        let by_date: HashMap<NaiveDate, DailySessionsRow> =
-            rows.iter().map(|r| (r.day, *r)).collect();
-        let daily_sessions = each_date(&q.window, &by_date)
-            .into_iter()
-            .map(|(date, row)| DailySessions {
-                date,
-                sessions: row.map_or(0, |r| r.sessions),
-                messages: row.map_or(0, |r| r.messages),
+    fn new(q: &AgentQuery, buckets: &[Bucket], stats: &SeriesStats) -> Self {
+        let sessions: Vec<f64> = stats.buckets.iter().map(|s| s.sessions as f64).collect();
+        let failed: Vec<f64> = stats.buckets.iter().map(|s| s.failed as f64).collect();
+        let daily_sessions = buckets
+            .iter()
+            .zip(&stats.buckets)
+            .zip(anomalies(&sessions).into_iter().zip(anomalies(&failed)))
+            .map(|((bucket, s), (anomaly, error_anomaly))| DailySessions {
+                date: bucket.date(),
+                bucket_start: bucket.start_label(),
+                sessions: s.sessions,
+                messages: s.requests,
+                failed_requests: s.failed,
+                anomaly,
+                error_anomaly,
             })
             .collect();
         ActivityTimeline {
@@ -64,14 +86,14 @@ impl ActivityTimeline {
     }
 }
 
-/// Distinct sessions per UTC date of one agent version.
+/// Distinct sessions per day (or hour, week) of one agent version, with anomaly flags.
 #[utoipa::path(
     get,
     path = "/activitytimeline",
     tag = "analytics",
-    params(AgentParams),
+    params(AgentParams, SeriesParams),
     responses(
-        (status = 200, description = "Sessions per date, days + 1 entries", body = ActivityTimeline,
+        (status = 200, description = "Sessions per bucket; for days=N, N + 1 dates", body = ActivityTimeline,
          headers(
              ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
              ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
@@ -83,14 +105,16 @@ pub async fn activity_timeline(
     req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
+    series: web::Query<SeriesParams>,
 ) -> Result<HttpResponse, ApiError> {
     shared(&state, &req, || async {
-        let q = params.parse(&state.clock)?;
-        let answer = state.daily_sessions(&q).await?;
-        if answer.value.is_empty() {
+        let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
+        let buckets = q.window.buckets(granularity);
+        let answer = state.agent_stats(&q, &buckets, false).await?;
+        if answer.value.overall.requests == 0 {
             return Err(agent_not_found(&q, &state.db));
         }
-        Ok(answer.map(|rows| ActivityTimeline::new(&q, &rows)))
+        Ok(answer.map(|stats| ActivityTimeline::new(&q, &buckets, &stats)))
     })
     .await
 }

@@ -1,6 +1,4 @@
-//! GET /tokens-usage (per day) and GET /total-tokens (whole window).
-
-use std::collections::HashMap;
+//! GET /tokens-usage (per bucket) and GET /total-tokens (whole window): tokens and spend.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -8,39 +6,66 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{agent_not_found, shared, AppState};
+use crate::analytics::whole_window;
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery};
-use crate::queries::{DailyTokensRow, TotalTokensRow};
-use crate::window::{each_date, DateRange};
+use crate::params::{AgentParams, AgentQuery, SeriesParams};
+use crate::stats::{anomalies, round_to, Anomaly, SeriesStats, Stats};
+use crate::window::{Bucket, DateRange};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "agent_name": "support-bot",
     "agent_version": "1.0.0",
     "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
-                   "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z"},
-    "daily_tokens": [{"date": "2024-12-04", "prompt_tokens": 5120, "completion_tokens": 880},
-                     {"date": "2024-12-05", "prompt_tokens": 9300, "completion_tokens": 1710}]
+                   "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"},
+    "daily_tokens": [
+        {"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "prompt_tokens": 5120,
+         "completion_tokens": 880, "total_tokens": 6000, "cached_prompt_tokens": 1024,
+         "spend": 0.021, "messages": 11, "anomaly": null},
+        {"date": "2024-12-05", "bucket_start": "2024-12-05T00:00:00Z", "prompt_tokens": 9300,
+         "completion_tokens": 1710, "total_tokens": 11010, "cached_prompt_tokens": 0,
+         "spend": 0.04035, "messages": 19, "anomaly": null}]
 }))]
 pub struct TokensUsage {
     pub agent_name: String,
     pub agent_version: String,
     pub date_range: DateRange,
-    /// One entry per UTC date from start_date to end_date, oldest first, zero-filled.
+    /// One entry per bucket (per date by default) from start_date to end_date, oldest first,
+    /// zero-filled.
     pub daily_tokens: Vec<DailyTokens>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DailyTokens {
+    /// The date the bucket starts on, in `tz`.
     #[schema(example = "2024-12-05")]
     pub date: NaiveDate,
-    /// Sum of prompt_tokens of the date's rows inside the window.
+    /// The bucket's start, RFC 3339 with the zone's offset.
+    #[schema(example = "2024-12-05T00:00:00Z")]
+    pub bucket_start: String,
+    /// Sum of prompt_tokens of the bucket's rows inside the window.
     #[schema(example = 9300)]
     pub prompt_tokens: i64,
-    /// Sum of completion_tokens of the date's rows inside the window.
+    /// Sum of completion_tokens of the bucket's rows inside the window.
     #[schema(example = 1710)]
     pub completion_tokens: i64,
+    /// Sum of total_tokens as LiteLLM recorded it.
+    #[schema(example = 11010)]
+    pub total_tokens: i64,
+    /// Prompt tokens served from the provider's prompt cache.
+    #[schema(example = 0)]
+    pub cached_prompt_tokens: i64,
+    /// Sum of `spend` in USD (9 decimals).
+    #[schema(example = 0.04035)]
+    pub spend: f64,
+    /// Requests in the bucket.
+    #[schema(example = 19)]
+    pub messages: i64,
+    /// `total_tokens` against the 7 buckets before it (robust z-score beyond 3), or null.
+    #[schema(value_type = Option<Anomaly>)]
+    pub anomaly: Option<Anomaly>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,9 +73,14 @@ pub struct DailyTokens {
     "agent_name": "support-bot",
     "agent_version": "1.0.0",
     "date_range": {"start_date": "2024-11-28", "end_date": "2024-12-05",
-                   "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z"},
+                   "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"},
     "total_prompt_tokens": 48210,
-    "total_completion_tokens": 9120
+    "total_completion_tokens": 9120,
+    "total_tokens": 57330,
+    "total_cached_prompt_tokens": 4096,
+    "total_spend": 0.2146,
+    "total_messages": 310
 }))]
 pub struct TotalTokens {
     pub agent_name: String,
@@ -62,18 +92,41 @@ pub struct TotalTokens {
     /// Sum of completion_tokens over the window.
     #[schema(example = 9120)]
     pub total_completion_tokens: i64,
+    /// Sum of total_tokens as LiteLLM recorded it.
+    #[schema(example = 57330)]
+    pub total_tokens: i64,
+    /// Prompt tokens served from the provider's prompt cache.
+    #[schema(example = 4096)]
+    pub total_cached_prompt_tokens: i64,
+    /// Sum of `spend` in USD (9 decimals).
+    #[schema(example = 0.2146)]
+    pub total_spend: f64,
+    /// Requests in the window.
+    #[schema(example = 310)]
+    pub total_messages: i64,
 }
 
 impl TokensUsage {
-    fn new(q: &AgentQuery, rows: &[DailyTokensRow]) -> Self {
-        let by_date: HashMap<NaiveDate, &DailyTokensRow> =
-            rows.iter().map(|r| (r.day, r)).collect();
-        let daily_tokens = each_date(&q.window, &by_date)
-            .into_iter()
-            .map(|(date, row)| DailyTokens {
-                date,
-                prompt_tokens: row.map_or(0, |r| r.prompt_tokens),
-                completion_tokens: row.map_or(0, |r| r.completion_tokens),
+    fn new(q: &AgentQuery, buckets: &[Bucket], stats: &SeriesStats) -> Self {
+        let totals: Vec<f64> = stats
+            .buckets
+            .iter()
+            .map(|s| s.total_tokens as f64)
+            .collect();
+        let daily_tokens = buckets
+            .iter()
+            .zip(&stats.buckets)
+            .zip(anomalies(&totals))
+            .map(|((bucket, s), anomaly)| DailyTokens {
+                date: bucket.date(),
+                bucket_start: bucket.start_label(),
+                prompt_tokens: s.prompt_tokens,
+                completion_tokens: s.completion_tokens,
+                total_tokens: s.total_tokens,
+                cached_prompt_tokens: s.cached_prompt_tokens,
+                spend: round_to(s.spend, 9),
+                messages: s.requests,
+                anomaly,
             })
             .collect();
         TokensUsage {
@@ -86,25 +139,29 @@ impl TokensUsage {
 }
 
 impl TotalTokens {
-    fn new(q: &AgentQuery, totals: TotalTokensRow) -> Self {
+    fn new(q: &AgentQuery, s: &Stats) -> Self {
         TotalTokens {
             agent_name: q.agent.name.clone(),
             agent_version: q.agent.version.clone(),
             date_range: q.window.date_range(),
-            total_prompt_tokens: totals.prompt_tokens,
-            total_completion_tokens: totals.completion_tokens,
+            total_prompt_tokens: s.prompt_tokens,
+            total_completion_tokens: s.completion_tokens,
+            total_tokens: s.total_tokens,
+            total_cached_prompt_tokens: s.cached_prompt_tokens,
+            total_spend: s.spend_usd(),
+            total_messages: s.requests,
         }
     }
 }
 
-/// Prompt and completion tokens per UTC date of one agent version.
+/// Tokens and spend per day (or hour, week) of one agent version, with anomaly flags.
 #[utoipa::path(
     get,
     path = "/tokens-usage",
     tag = "analytics",
-    params(AgentParams),
+    params(AgentParams, SeriesParams),
     responses(
-        (status = 200, description = "Tokens per date, days + 1 entries", body = TokensUsage,
+        (status = 200, description = "Tokens per bucket; for days=N, N + 1 dates", body = TokensUsage,
          headers(
              ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
              ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
@@ -116,19 +173,21 @@ pub async fn tokens_usage(
     req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
+    series: web::Query<SeriesParams>,
 ) -> Result<HttpResponse, ApiError> {
     shared(&state, &req, || async {
-        let q = params.parse(&state.clock)?;
-        let answer = state.daily_tokens(&q).await?;
-        if answer.value.is_empty() {
+        let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
+        let buckets = q.window.buckets(granularity);
+        let answer = state.agent_stats(&q, &buckets, false).await?;
+        if answer.value.overall.requests == 0 {
             return Err(agent_not_found(&q, &state.db));
         }
-        Ok(answer.map(|rows| TokensUsage::new(&q, &rows)))
+        Ok(answer.map(|stats| TokensUsage::new(&q, &buckets, &stats)))
     })
     .await
 }
 
-/// Prompt and completion tokens of one agent version over the whole window.
+/// Tokens and spend of one agent version over the whole window.
 #[utoipa::path(
     get,
     path = "/total-tokens",
@@ -150,11 +209,11 @@ pub async fn total_tokens(
 ) -> Result<HttpResponse, ApiError> {
     shared(&state, &req, || async {
         let q = params.parse(&state.clock)?;
-        let answer = state.total_tokens(&q).await?;
-        if answer.value.messages == 0 {
+        let answer = state.agent_stats(&q, &whole_window(&q), false).await?;
+        if answer.value.overall.requests == 0 {
             return Err(agent_not_found(&q, &state.db));
         }
-        Ok(answer.map(|totals| TotalTokens::new(&q, totals)))
+        Ok(answer.map(|stats| TotalTokens::new(&q, &stats.overall)))
     })
     .await
 }

@@ -1,0 +1,440 @@
+//! Answers from the in-memory copy: stats per bucket, list page candidates, existence checks.
+//! Each mirrors the SQL the service would otherwise run, so both give the same numbers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::store::{
+    day_of, distinct, Rec, Series, Store, Totals, HAS_REPLY, MICROS_PER_DAY, NONE, NO_DURATION,
+};
+use crate::stats::{Latency, SeriesStats, Stats};
+
+/// A fixed-size bit set for distinct counts over a window.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Bits {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    fn set(&mut self, id: u32) {
+        if id != NONE {
+            self.0[id as usize / 64] |= 1 << (id % 64);
+        }
+    }
+
+    fn count(&self) -> i64 {
+        self.0.iter().map(|w| i64::from(w.count_ones())).sum()
+    }
+}
+
+/// What one bucket collects before it becomes [`Stats`].
+#[derive(Default)]
+struct Collected {
+    totals: Totals,
+    sessions: Vec<u32>,
+    users: Vec<u32>,
+    durations: Vec<i64>,
+    ttfts: Vec<i64>,
+}
+
+impl Collected {
+    fn add(&mut self, r: &Rec, latency: bool) {
+        self.totals.add(r);
+        if r.session != NONE {
+            self.sessions.push(r.session);
+        }
+        if r.user != NONE {
+            self.users.push(r.user);
+        }
+        if latency {
+            if r.duration_us != NO_DURATION {
+                self.durations.push(r.duration_us);
+            }
+            if r.ttft_us != NO_DURATION {
+                self.ttfts.push(r.ttft_us);
+            }
+        }
+    }
+
+    fn into_stats(mut self) -> Stats {
+        let t = self.totals;
+        Stats {
+            requests: t.requests,
+            sessions: distinct(self.sessions.into_iter()).len() as i64,
+            users: distinct(self.users.into_iter()).len() as i64,
+            prompt_tokens: t.prompt,
+            completion_tokens: t.completion,
+            total_tokens: t.total,
+            cached_prompt_tokens: t.cached,
+            spend: t.spend,
+            failed: t.failed,
+            cache_hits: t.cache_hits,
+            duration: Latency::from_micros(&mut self.durations),
+            ttft: Latency::from_micros(&mut self.ttfts),
+        }
+    }
+}
+
+impl Store {
+    /// Stats for each bucket `[boundaries[i], boundaries[i + 1])` ∩ `[start, end]` and for the
+    /// whole `[start, end]`. Whole UTC days come from the days' running totals unless latency
+    /// distributions are asked for; everything else from the records.
+    pub fn stats(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        end: i64,
+        boundaries: &[i64],
+        latency: bool,
+    ) -> SeriesStats {
+        let buckets = boundaries.len().saturating_sub(1);
+        let Some(series) = self.series(name, version) else {
+            return SeriesStats {
+                overall: Stats::default(),
+                buckets: vec![Stats::default(); buckets],
+            };
+        };
+        let mut overall_sessions = Bits::new(series.sessions.len());
+        let mut overall_users = Bits::new(series.users.len());
+        let mut overall_totals = Totals::default();
+        let (mut all_durations, mut all_ttfts) = (Vec::new(), Vec::new());
+        let mut per_bucket = Vec::with_capacity(buckets);
+        for pair in boundaries.windows(2) {
+            let (lo, hi) = (pair[0].max(start), (pair[1] - 1).min(end));
+            let mut collected = Collected::default();
+            if lo <= hi {
+                for (d, day) in series.days.range(day_of(lo)..=day_of(hi)) {
+                    let (day_start, day_end) = (d * MICROS_PER_DAY, (d + 1) * MICROS_PER_DAY - 1);
+                    if !latency && day_start >= lo && day_end <= hi {
+                        collected.totals.merge(&day.totals);
+                        collected.sessions.extend(&day.sessions);
+                        collected.users.extend(&day.users);
+                    } else {
+                        day.slice(lo, hi)
+                            .iter()
+                            .for_each(|r| collected.add(r, latency));
+                    }
+                }
+            }
+            collected
+                .sessions
+                .iter()
+                .for_each(|id| overall_sessions.set(*id));
+            collected.users.iter().for_each(|id| overall_users.set(*id));
+            overall_totals.merge(&collected.totals);
+            all_durations.extend(&collected.durations);
+            all_ttfts.extend(&collected.ttfts);
+            per_bucket.push(collected.into_stats());
+        }
+        let mut overall = Collected {
+            totals: overall_totals,
+            durations: all_durations,
+            ttfts: all_ttfts,
+            ..Collected::default()
+        }
+        .into_stats();
+        overall.sessions = overall_sessions.count();
+        overall.users = overall_users.count();
+        SeriesStats {
+            overall,
+            buckets: per_bucket,
+        }
+    }
+
+    /// Whether the agent+version has any row in `[start, end]`.
+    pub fn has_rows(&self, name: &str, version: &str, start: i64, end: i64) -> bool {
+        self.series(name, version)
+            .is_some_and(|s| records(s, start, end).next().is_some())
+    }
+
+    /// Whether the agent+version has a row with a reply in `[start, end]`.
+    pub fn has_replies(&self, name: &str, version: &str, start: i64, end: i64) -> bool {
+        self.series(name, version)
+            .is_some_and(|s| records(s, start, end).any(|(_, r)| r.is(HAS_REPLY)))
+    }
+
+    /// The request_ids that can be on a list page continuing below `before` (exclusive, but
+    /// rows at exactly `before` are included: whether they precede the cursor depends on their
+    /// request_id, which the database orders by its collation). Newest first: every row down to
+    /// the `fetch`-th one below `before`, and any rows sharing that one's startTime. The database
+    /// then picks and orders the page among these by primary key, reading only them.
+    pub fn page_candidates(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        before: i64,
+        fetch: usize,
+        replies_only: bool,
+    ) -> PageCandidates {
+        let mut candidates = PageCandidates {
+            request_ids: Vec::new(),
+            sessions: Vec::new(),
+            exhausted: true,
+        };
+        let Some(series) = self.series(name, version) else {
+            return candidates;
+        };
+        if before < start || fetch == 0 {
+            return candidates;
+        }
+        let mut below = 0;
+        let mut last: Option<i64> = None;
+        'days: for (_, day) in series.days.range(day_of(start)..=day_of(before)).rev() {
+            for rec in day.slice(start, before).iter().rev() {
+                if replies_only && !rec.is(HAS_REPLY) {
+                    continue;
+                }
+                if last.is_some_and(|t| rec.ts < t) {
+                    candidates.exhausted = false;
+                    break 'days;
+                }
+                candidates.request_ids.push(day.request_id(rec).to_string());
+                candidates
+                    .sessions
+                    .push(series.sessions.value(rec.session).cloned());
+                if rec.ts < before {
+                    below += 1;
+                    if below == fetch {
+                        last = Some(rec.ts);
+                    }
+                }
+            }
+        }
+        candidates
+    }
+}
+
+/// Every record of a series in `[start, end]`, oldest first, with its day.
+pub(super) fn records(
+    series: &Series,
+    start: i64,
+    end: i64,
+) -> impl Iterator<Item = (&super::store::Day, &Rec)> {
+    let days = if start <= end {
+        series.days.range(day_of(start)..=day_of(end))
+    } else {
+        series.days.range(0..0)
+    };
+    days.flat_map(move |(_, day)| day.slice(start, end).iter().map(move |r| (day, r)))
+}
+
+/// The rows a list page is chosen from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCandidates {
+    pub request_ids: Vec<String>,
+    /// The session of each candidate (same order; None when the row has none).
+    pub sessions: Vec<Option<Arc<str>>>,
+    /// Every qualifying row down to the window start is among them (so a short page from the
+    /// database is the last page, not a sign of rows deleted since the last refresh).
+    pub exhausted: bool,
+}
+
+impl PageCandidates {
+    /// Each candidate's session by request_id.
+    pub fn sessions_by_id(&self) -> HashMap<&str, Option<&str>> {
+        self.request_ids
+            .iter()
+            .zip(&self.sessions)
+            .map(|(id, session)| (id.as_str(), session.as_deref()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::store::{from_micros, micros};
+    use super::*;
+    use crate::queries::rollup::{AgentFields, LoadedRow};
+    use chrono::NaiveDateTime;
+
+    fn ts(s: &str) -> i64 {
+        micros(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap())
+    }
+
+    fn row(
+        id: &str,
+        at: &str,
+        session: Option<&str>,
+        user: Option<&str>,
+        prompt: i64,
+    ) -> LoadedRow {
+        LoadedRow {
+            request_id: id.to_string(),
+            start_time: from_micros(ts(at)),
+            agent: Some(AgentFields {
+                name: "bot".into(),
+                version: "1".into(),
+                session: session.map(str::to_string),
+                user: user.map(str::to_string),
+                model: "gpt-4o".into(),
+                prompt_tokens: prompt,
+                completion_tokens: 1,
+                total_tokens: prompt + 1,
+                cached_tokens: 0,
+                spend: 0.5,
+                failed: prompt == 8,
+                cache_hit: false,
+                duration_us: Some(prompt * 1000),
+                ttft_us: None,
+                has_tools: false,
+                has_reply: true,
+            }),
+        }
+    }
+
+    fn store(rows: &[LoadedRow]) -> Store {
+        let mut s = Store::default();
+        s.add(rows, i64::MAX);
+        s.set_covered_from(i64::MIN);
+        s
+    }
+
+    fn days(from: &str, n: i64) -> Vec<i64> {
+        (0..=n).map(|i| ts(from) + i * MICROS_PER_DAY).collect()
+    }
+
+    #[test]
+    fn window_counts_whole_days_and_slices_edge_days_exactly() {
+        let s = store(&[
+            row("a", "2024-12-03 10:00:00", Some("s1"), Some("u1"), 1), // before the window
+            row("b", "2024-12-03 14:30:00", Some("s2"), Some("u1"), 2), // exactly at its start
+            row("c", "2024-12-04 08:00:00", Some("s2"), Some("u2"), 4), // a whole day
+            row("d", "2024-12-04 09:00:00", None, None, 8),
+            row("e", "2024-12-05 14:30:00", Some("s3"), Some("u3"), 16), // exactly at its end
+            row("f", "2024-12-05 14:30:00.001", Some("s4"), Some("u4"), 32), // after it
+        ]);
+        let (start, end) = (ts("2024-12-03 14:30:00"), ts("2024-12-05 14:30:00"));
+        for latency in [false, true] {
+            let stats = s.stats(
+                "bot",
+                "1",
+                start,
+                end,
+                &days("2024-12-03 00:00:00", 3),
+                latency,
+            );
+            assert_eq!(stats.overall.requests, 4);
+            assert_eq!(stats.overall.sessions, 2); // s2, s3
+            assert_eq!(stats.overall.users, 3); // u1, u2, u3
+            assert_eq!(stats.overall.prompt_tokens, 2 + 4 + 8 + 16);
+            assert_eq!(stats.overall.failed, 1);
+            assert_eq!(stats.overall.spend, 2.0);
+            let per_day: Vec<(i64, i64)> = stats
+                .buckets
+                .iter()
+                .map(|b| (b.requests, b.sessions))
+                .collect();
+            assert_eq!(per_day, [(1, 1), (2, 1), (1, 1)]);
+        }
+        let with_latency = s.stats(
+            "bot",
+            "1",
+            start,
+            end,
+            &days("2024-12-03 00:00:00", 3),
+            true,
+        );
+        assert_eq!(with_latency.overall.duration.count, 4);
+        assert_eq!(with_latency.overall.duration.p50_ms, Some(4.0));
+        assert_eq!(with_latency.overall.duration.max_ms, Some(16.0));
+    }
+
+    #[test]
+    fn unknown_agents_get_zeroed_buckets() {
+        let s = store(&[]);
+        let stats = s.stats("nobody", "1", 0, 10, &[0, 5, 11], false);
+        assert_eq!(stats.buckets.len(), 2);
+        assert_eq!(stats.overall, Stats::default());
+    }
+
+    #[test]
+    fn page_candidates_reach_the_fetch_th_row_below_the_cursor_and_its_ties() {
+        let s = store(&[
+            row("a", "2024-12-05 09:00:00", None, None, 0),
+            row("b", "2024-12-05 10:00:00", None, None, 0),
+            row("b2", "2024-12-05 10:00:00", None, None, 0),
+            row("c", "2024-12-05 11:00:00", None, None, 0),
+            row("d", "2024-12-05 12:00:00", None, None, 0),
+            row("e", "2024-12-05 12:00:00", None, None, 0),
+        ]);
+        let start = ts("2024-12-05 00:00:00");
+        // Cursor at 12:00: d and e may or may not precede it; then c and the 10:00 tie group.
+        let c = s.page_candidates("bot", "1", start, ts("2024-12-05 12:00:00"), 2, false);
+        let mut ids = c.request_ids.clone();
+        ids.sort();
+        assert_eq!(ids, ["b", "b2", "c", "d", "e"]);
+        assert!(!c.exhausted);
+        let all = s.page_candidates("bot", "1", start, ts("2024-12-05 13:00:00"), 10, false);
+        assert_eq!(all.request_ids.len(), 6);
+        assert!(all.exhausted);
+        let none = s.page_candidates("nobody", "1", start, ts("2024-12-05 13:00:00"), 10, false);
+        assert!(none.request_ids.is_empty() && none.exhausted);
+    }
+
+    #[test]
+    fn reloading_an_hour_replaces_its_rows() {
+        let mut s = store(&[
+            row("a", "2024-12-04 10:05:00", Some("s1"), Some("u1"), 1),
+            row("b", "2024-12-04 10:55:00", Some("s2"), Some("u2"), 2),
+            row("c", "2024-12-04 11:05:00", Some("s3"), Some("u3"), 4),
+        ]);
+        let hour = ts("2024-12-04 10:00:00");
+        let only_a = [row("a", "2024-12-04 10:05:00", Some("s1"), Some("u1"), 1)];
+        s.replace_between(hour, hour + 3_600_000_000, &only_a, i64::MAX);
+        let (start, end) = (ts("2024-12-04 00:00:00"), ts("2024-12-04 23:59:59"));
+        let stats = s.stats(
+            "bot",
+            "1",
+            start,
+            end,
+            &days("2024-12-04 00:00:00", 1),
+            false,
+        );
+        assert_eq!(stats.overall.prompt_tokens, 1 + 4);
+        assert_eq!(stats.overall.sessions, 2);
+        assert_eq!(s.hour_counts(start, end).values().sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn recent_rows_are_not_added_twice() {
+        let mut s = Store::default();
+        let floor = ts("2024-12-05 14:00:00");
+        let rows = [row("a", "2024-12-05 14:10:00", Some("s1"), None, 1)];
+        assert_eq!(s.add(&rows, floor), 1);
+        assert_eq!(s.add(&rows, floor), 0);
+        assert_eq!(s.recent_count(floor), 1);
+    }
+
+    #[test]
+    fn inverted_spans_select_nothing_instead_of_panicking() {
+        let s = store(&[row("a", "2024-12-05 10:00:00", Some("s1"), None, 1)]);
+        let (early, late) = (ts("2024-12-01 00:00:00"), ts("2024-12-06 00:00:00"));
+        assert_eq!(
+            s.stats("bot", "1", late, early, &[early, late], false)
+                .overall
+                .requests,
+            0
+        );
+        assert!(!s.has_rows("bot", "1", late, early));
+        assert!(s
+            .page_candidates("bot", "1", late, early, 2, false)
+            .request_ids
+            .is_empty());
+        assert!(s.hour_counts(late, early).is_empty());
+    }
+
+    #[test]
+    fn eviction_drops_old_hours_and_raises_coverage() {
+        let mut s = store(&[
+            row("a", "2024-12-01 10:00:00", Some("s1"), None, 1),
+            row("b", "2024-12-04 10:00:00", Some("s2"), None, 2),
+        ]);
+        s.evict_before(ts("2024-12-02 00:00:00"));
+        assert_eq!(s.rows_held(), 1);
+        assert!(!s.covers(ts("2024-12-01 12:00:00")));
+        assert!(s.covers(ts("2024-12-02 00:00:00")));
+    }
+}
