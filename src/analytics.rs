@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::groups::{CatalogEntry, SessionSummary, UserSummary};
 use crate::params::AgentQuery;
 use crate::queries;
 use crate::queries::PagePosition;
@@ -16,7 +17,7 @@ use crate::rollup::PageCandidates;
 use crate::routes::AppState;
 use crate::stats::SeriesStats;
 use crate::window::format_timestamp;
-use crate::window::Bucket;
+use crate::window::{Bucket, Window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -85,7 +86,7 @@ impl AppState {
         latency: bool,
     ) -> Result<Answer<SeriesStats>, ApiError> {
         let boundaries = boundaries(buckets);
-        if let Some(snapshot) = self.rollup.read(q.window.start, q.window.end) {
+        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
             let boundaries: Vec<i64> = boundaries.iter().map(|t| micros(*t)).collect();
             let value = snapshot.store.stats(
                 &q.agent.name,
@@ -162,5 +163,119 @@ impl AppState {
             candidates,
             as_of: snapshot.as_of,
         })
+    }
+}
+
+impl AppState {
+    /// The agent version's sessions in the window (one session, or one user's, when given).
+    pub async fn sessions(
+        &self,
+        q: &AgentQuery,
+        session: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
+        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
+            let mut value = snapshot.store.sessions(
+                &q.agent.name,
+                &q.agent.version,
+                micros(q.window.start),
+                micros(q.window.end),
+                user,
+            );
+            if let Some(session) = session {
+                value.retain(|s| s.session_id == session);
+            }
+            return Ok(Answer {
+                value,
+                as_of: snapshot.as_of,
+                source: Source::Memory,
+            });
+        }
+        let (client, sql) = self.db.agent_client().await?;
+        let value = queries::groups::sessions(&client, &sql, q, session, user).await?;
+        Ok(Answer::database(value, q))
+    }
+
+    /// The agent version's users in the window.
+    pub async fn users(&self, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
+        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
+            let value = snapshot.store.users(
+                &q.agent.name,
+                &q.agent.version,
+                micros(q.window.start),
+                micros(q.window.end),
+            );
+            return Ok(Answer {
+                value,
+                as_of: snapshot.as_of,
+                source: Source::Memory,
+            });
+        }
+        let (client, sql) = self.db.agent_client().await?;
+        let value = queries::groups::users(&client, &sql, q).await?;
+        Ok(Answer::database(value, q))
+    }
+
+    /// Every agent+version with requests in the window. From memory this is O(agents × days);
+    /// by SQL it reads every row of the window, so it only happens when the rollup cannot answer.
+    pub async fn catalog(&self, window: &Window) -> Result<Answer<Vec<CatalogEntry>>, ApiError> {
+        if let Some(snapshot) = self.rollup.read(window.start, self.clock.now()) {
+            let value = snapshot
+                .store
+                .catalog(micros(window.start), micros(window.end));
+            return Ok(Answer {
+                value,
+                as_of: snapshot.as_of,
+                source: Source::Memory,
+            });
+        }
+        let (client, sql) = self.db.agent_client().await?;
+        let value = queries::groups::catalog(&client, &sql, window.start, window.end).await?;
+        Ok(Answer {
+            value,
+            as_of: window.end,
+            source: Source::Database,
+        })
+    }
+
+    /// A page of a session's requests after `after` (startTime µs, inclusive: ties are decided
+    /// by the database) as the rollup knows them: the first `fetch` later ones and any sharing
+    /// the last one's startTime, with whether that reaches the session's end. None when the
+    /// rollup cannot say.
+    pub fn session_page_candidates(
+        &self,
+        q: &AgentQuery,
+        session: &str,
+        after: i64,
+        fetch: usize,
+    ) -> Option<PageCandidates> {
+        let snapshot = self.rollup.read(q.window.start, self.clock.now())?;
+        let requests = snapshot.store.session_requests(
+            &q.agent.name,
+            &q.agent.version,
+            micros(q.window.start),
+            micros(q.window.end),
+            session,
+        );
+        let mut candidates = PageCandidates {
+            request_ids: Vec::new(),
+            sessions: Vec::new(),
+            exhausted: true,
+        };
+        let (mut beyond, mut last) = (0, None);
+        for (ts, id) in requests.into_iter().filter(|(ts, _)| *ts >= after) {
+            if last.is_some_and(|t| ts > t) {
+                candidates.exhausted = false;
+                break;
+            }
+            candidates.request_ids.push(id);
+            if ts > after {
+                beyond += 1;
+                if beyond == fetch {
+                    last = Some(ts);
+                }
+            }
+        }
+        Some(candidates)
     }
 }

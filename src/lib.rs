@@ -3,9 +3,12 @@
 
 pub mod analytics;
 pub mod config;
+pub mod csv_export;
 pub mod cursor;
 pub mod db;
 pub mod error;
+pub mod groups;
+pub mod metrics_query;
 pub mod openapi;
 pub mod params;
 pub mod queries;

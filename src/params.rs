@@ -43,6 +43,17 @@ pub struct AgentParams {
     )]
     pub agent_version: Option<String>,
 
+    /// The time parameters (documented by [`TimeParams`]).
+    #[serde(flatten)]
+    #[param(ignore)]
+    #[validate(skip)]
+    pub time: TimeParams,
+}
+
+/// Which stretch of time, in which calendar.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimeParams {
     /// How far back to look: rows with `now − days×24h ≤ startTime ≤ now`. One of 1, 2, 7, 15,
     /// 20. Required unless `start` and `end` are given instead.
     #[param(value_type = Option<Days>, inline, example = 7)]
@@ -167,12 +178,7 @@ impl AgentParams {
             Ok(()) => Vec::new(),
             Err(errors) => field_problems(&errors, &["agent_name", "agent_version"]),
         };
-        let spec = parse_window_spec(RawTime {
-            days: self.days.as_deref(),
-            start: self.start.as_deref(),
-            end: self.end.as_deref(),
-            tz: self.tz.as_deref(),
-        });
+        let spec = self.time.spec();
         if let Err(time_problems) = &spec {
             problems.extend(time_problems.iter().cloned());
         }
@@ -186,6 +192,18 @@ impl AgentParams {
             )),
             _ => Err(ApiError::InvalidParams(problems)),
         }
+    }
+}
+
+impl TimeParams {
+    /// The validated time specification (exactly one of days or start/end; a known tz).
+    pub fn spec(&self) -> Result<WindowSpec, Vec<InvalidParam>> {
+        parse_window_spec(RawTime {
+            days: self.days.as_deref(),
+            start: self.start.as_deref(),
+            end: self.end.as_deref(),
+            tz: self.tz.as_deref(),
+        })
     }
 }
 
@@ -224,7 +242,7 @@ impl PageParams {
 }
 
 /// `limit` as a whole number from 1 to [`MAX_LIMIT`]; integral floats like `50.0` are accepted.
-fn parse_limit(raw: &str) -> Result<u32, String> {
+pub(crate) fn parse_limit(raw: &str) -> Result<u32, String> {
     let trimmed = raw.trim();
     let value = trimmed.parse::<i64>().ok().or_else(|| {
         trimmed
@@ -283,10 +301,10 @@ mod tests {
         AgentParams {
             agent_name: name.map(str::to_string),
             agent_version: version.map(str::to_string),
-            days: days.map(str::to_string),
-            start: None,
-            end: None,
-            tz: None,
+            time: TimeParams {
+                days: days.map(str::to_string),
+                ..TimeParams::default()
+            },
         }
     }
 

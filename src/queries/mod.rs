@@ -5,6 +5,8 @@
 //! placeholder only ever receives those fixed expressions: request values are always `$n`
 //! parameters.
 
+pub mod groups;
+mod metrics;
 mod pages;
 pub mod rollup;
 mod schema;
@@ -12,6 +14,7 @@ mod stats;
 
 use std::collections::HashSet;
 
+pub use metrics::{metrics_query, MetricsRow};
 pub use pages::{
     messages_page, usage_page, MessageRow, PagePosition, PageScope, PagedRow, UsageRow,
 };
@@ -20,8 +23,14 @@ pub use stats::{agent_has_rows, agent_stats};
 
 use crate::config::{AgentSource, SessionSource};
 use crate::error::ApiError;
+use crate::metrics_query::{self, Fragments};
 
 const AGENT_STATS: &str = include_str!("../../sql/agent_stats.sql");
+const SESSIONS: &str = include_str!("../../sql/sessions.sql");
+const USERS: &str = include_str!("../../sql/users.sql");
+const AGENT_CATALOG: &str = include_str!("../../sql/agent_catalog.sql");
+const SESSION_REQUESTS: &str = include_str!("../../sql/session_requests.sql");
+const SESSION_REQUESTS_BY_ID: &str = include_str!("../../sql/session_requests_by_id.sql");
 const USAGE_PAGE: &str = include_str!("../../sql/usage_page.sql");
 const MESSAGES_PAGE: &str = include_str!("../../sql/messages_page.sql");
 const USAGE_PAGE_BY_ID: &str = include_str!("../../sql/usage_page_by_id.sql");
@@ -125,6 +134,11 @@ impl SpendLogsColumns {
 #[derive(Debug, Clone)]
 pub struct Statements {
     pub agent_stats: String,
+    pub sessions: String,
+    pub users: String,
+    pub agent_catalog: String,
+    pub session_requests: String,
+    pub session_requests_by_id: String,
     pub usage_page: String,
     pub messages_page: String,
     pub usage_page_by_id: String,
@@ -133,6 +147,10 @@ pub struct Statements {
     pub agent_source_census: String,
     pub rollup_rows_between: String,
     pub rollup_rows_by_id: String,
+    /// GET /metrics/query's template and whitelisted fragments, with the static placeholders
+    /// filled in; the request-specific ones are filled per request (metrics_query.rs).
+    pub metrics_template: String,
+    pub metrics_fragments: Fragments,
     /// Why agent queries cannot run on this database, if they cannot.
     pub source_unavailable: Option<String>,
 }
@@ -182,6 +200,11 @@ impl Statements {
         };
         Statements {
             agent_stats: render(AGENT_STATS),
+            sessions: render(SESSIONS),
+            users: render(USERS),
+            agent_catalog: render(AGENT_CATALOG),
+            session_requests: render(SESSION_REQUESTS),
+            session_requests_by_id: render(SESSION_REQUESTS_BY_ID),
             usage_page: render(USAGE_PAGE),
             messages_page: render(MESSAGES_PAGE),
             usage_page_by_id: render(USAGE_PAGE_BY_ID),
@@ -190,6 +213,8 @@ impl Statements {
             agent_source_census: render(AGENT_SOURCE_CENSUS),
             rollup_rows_between: render(ROLLUP_ROWS_BETWEEN),
             rollup_rows_by_id: render(ROLLUP_ROWS_BY_ID),
+            metrics_template: render(metrics_query::TEMPLATE),
+            metrics_fragments: Fragments::parse(metrics_query::FRAGMENTS).rendered(render),
             source_unavailable,
         }
     }
@@ -252,6 +277,11 @@ mod tests {
             let s = Statements::render(source, SessionSource::Agent, &all_columns());
             for sql in [
                 &s.agent_stats,
+                &s.sessions,
+                &s.users,
+                &s.agent_catalog,
+                &s.session_requests,
+                &s.session_requests_by_id,
                 &s.usage_page,
                 &s.messages_page,
                 &s.usage_page_by_id,

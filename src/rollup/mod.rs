@@ -9,6 +9,7 @@
 //! same; the response says which (`X-Data-Source`) and how fresh (`X-Data-As-Of`).
 
 mod compute;
+mod groups;
 mod refresher;
 pub mod store;
 

@@ -8,7 +8,7 @@ use super::{agent_not_found, shared, AppState};
 use crate::analytics::whole_window;
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery};
+use crate::params::{AgentParams, AgentQuery, TimeParams};
 use crate::stats::Stats;
 use crate::window::DateRange;
 
@@ -101,7 +101,7 @@ fn per_day_rounded(total: i64, window_micros: i64) -> f64 {
     get,
     path = "/analytics/agent",
     tag = "analytics",
-    params(AgentParams),
+    params(AgentParams, TimeParams),
     responses(
         (status = 200, description = "Totals for the agent+version in the window", body = AgentAnalytics,
          headers(

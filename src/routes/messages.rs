@@ -4,10 +4,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, shared, AppState};
+use super::{agent_page, shared, stream_pages, AppState, CSV_PAGE_SIZE};
+use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery, PageParams};
+use crate::params::{AgentParams, AgentQuery, PageParams, TimeParams};
 use crate::queries::MessageRow;
 use crate::window::{format_timestamp, DateRange};
 
@@ -34,7 +35,7 @@ pub struct RecentMessages {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct RecentMessage {
     /// The request's startTime, RFC 3339 UTC (milliseconds kept when present).
     #[schema(example = "2024-12-05T14:00:00Z")]
@@ -77,9 +78,9 @@ impl RecentMessage {
     get,
     path = "/recentmessages",
     tag = "analytics",
-    params(AgentParams, PageParams),
+    params(AgentParams, TimeParams, PageParams, FormatParams),
     responses(
-        (status = 200, description = "One page of assistant replies, newest first", body = RecentMessages,
+        (status = 200, description = "One page (CSV: every row from the cursor on, streamed) of assistant replies, newest first", content((RecentMessages = "application/json"), (String = "text/csv")),
          headers(
              ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
              ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
@@ -92,7 +93,29 @@ pub async fn recent_messages(
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
     page: web::Query<PageParams>,
+    format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
+    if wants_csv(&req, &format)? {
+        let first = PageParams {
+            limit: Some(CSV_PAGE_SIZE.to_string()),
+            cursor: page.cursor.clone(),
+        };
+        let answer = agent_page::<MessageRow>(&state, &params, &first).await?;
+        let name = filename(&[
+            "recentmessages",
+            &answer.value.query.agent.name,
+            &answer.value.query.agent.version,
+        ]);
+        let items: fn(&AgentQuery, Vec<MessageRow>) -> Vec<RecentMessage> =
+            |q, rows| rows.into_iter().map(|r| RecentMessage::new(q, r)).collect();
+        return Ok(stream_pages(
+            state,
+            params.into_inner(),
+            answer.value,
+            items,
+            name,
+        ));
+    }
     shared(&state, &req, || async {
         let answer = agent_page::<MessageRow>(&state, &params, &page).await?;
         Ok(answer.map(|page| {

@@ -2,12 +2,17 @@
 //! and shape the response; everything else lives in plain functions elsewhere.
 
 pub mod agent;
+pub mod agents;
 pub mod health;
+pub mod latency;
 pub mod messages;
+pub mod metrics;
 pub mod root;
+pub mod sessions;
 pub mod timeline;
 pub mod tokens;
 pub mod usage;
+pub mod users;
 
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
@@ -18,14 +23,17 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::analytics::{render, serialize, Answer, SharedBody, Source};
+use crate::csv_export::{columns_of, csv_response, csv_stream, to_csv, wants_csv, FormatParams};
 use crate::cursor::split_page;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::groups::{GroupParams, GroupRequest, SortKey};
 use crate::params::{AgentParams, AgentQuery, PageParams, SeriesParams};
 use crate::queries::{self, PagePosition, PageScope, PagedRow};
+use crate::rollup::store::micros;
 use crate::rollup::Rollup;
 use crate::single_flight::SingleFlight;
-use crate::window::{format_timestamp, Clock, Granularity};
+use crate::window::{format_timestamp, Clock, Granularity, Span, Window};
 
 /// What every handler shares.
 pub struct AppState {
@@ -71,7 +79,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_only("/tokens-usage", tokens::tokens_usage))
         .service(get_only("/total-tokens", tokens::total_tokens))
         .service(get_only("/detailed-usage", usage::detailed_usage))
-        .service(get_only("/recentmessages", messages::recent_messages));
+        .service(get_only("/recentmessages", messages::recent_messages))
+        .service(get_only("/latency", latency::latency))
+        .service(get_only("/sessions", sessions::sessions))
+        .service(get_only("/sessions/{session_id}", sessions::session_detail))
+        .service(get_only("/users", users::users))
+        .service(get_only("/agents", agents::agents))
+        .service(get_only("/agents/compare", agents::compare))
+        .service(get_only("/metrics/query", metrics::metrics_query));
 }
 
 /// A resource answering GET (and HEAD, the same without the body), and 405 with
@@ -95,6 +110,99 @@ async fn method_not_allowed() -> Result<&'static str, ApiError> {
 pub async fn route_not_found() -> Result<&'static str, ApiError> {
     Err(ApiError::RouteNotFound)
 }
+
+/// JSON (through single-flight), or — when the caller asks for CSV — the rows `rows_of` picks
+/// from the answer, as a CSV download named `name`.
+async fn respond<T, I, F, Fut>(
+    state: &AppState,
+    req: &HttpRequest,
+    format: &FormatParams,
+    name: impl FnOnce(&T) -> String,
+    rows_of: impl FnOnce(&T) -> &[I],
+    compute: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize,
+    I: Serialize + Default,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Answer<T>, ApiError>>,
+{
+    if !wants_csv(req, format)? {
+        return shared(state, req, compute).await;
+    }
+    let answer = compute().await?;
+    let rows = rows_of(&answer.value);
+    let columns = match rows.first() {
+        Some(first) => columns_of(first),
+        None => columns_of(&I::default()),
+    };
+    Ok(csv_response(
+        &name(&answer.value),
+        to_csv(&columns, rows, true)?,
+    ))
+}
+
+/// A list walked to its end as one CSV download: `first` is the first page (already read, so
+/// that its errors are answered as problems), further pages are read 1000 rows at a time while
+/// the download streams.
+fn stream_pages<T, R>(
+    state: web::Data<AppState>,
+    params: AgentParams,
+    first: Page<T>,
+    items: fn(&AgentQuery, Vec<T>) -> Vec<R>,
+    name: String,
+) -> HttpResponse
+where
+    T: PagedRow + 'static,
+    R: Serialize + Default + 'static,
+{
+    struct Walk<T> {
+        state: web::Data<AppState>,
+        params: AgentParams,
+        page: Option<Page<T>>,
+        next: Option<String>,
+        columns: Option<Vec<String>>,
+    }
+    let walk = Walk {
+        state,
+        params,
+        next: None,
+        page: Some(first),
+        columns: None,
+    };
+    let stream = futures_util::stream::unfold(walk, move |mut walk| async move {
+        let page = match walk.page.take() {
+            Some(page) => page,
+            None => {
+                let cursor = walk.next.take()?;
+                let request = PageParams {
+                    limit: Some(CSV_PAGE_SIZE.to_string()),
+                    cursor: Some(cursor),
+                };
+                match agent_page::<T>(&walk.state, &walk.params, &request).await {
+                    Ok(answer) => answer.value,
+                    Err(e) => {
+                        log::warn!("CSV export stopped: {e}");
+                        return Some((Err(e), walk));
+                    }
+                }
+            }
+        };
+        walk.next = page.next_cursor.clone();
+        let rows = items(&page.query, page.rows);
+        let header = walk.columns.is_none();
+        let columns = walk.columns.get_or_insert_with(|| match rows.first() {
+            Some(first) => columns_of(first),
+            None => columns_of(&R::default()),
+        });
+        let chunk = to_csv(columns, &rows, header).map(web::Bytes::from);
+        Some((chunk, walk))
+    });
+    csv_stream(&name, stream)
+}
+
+/// Rows per page while a CSV export walks a list.
+pub(crate) const CSV_PAGE_SIZE: u32 = 1000;
 
 /// Agent and series parameters together, so one 422 lists every mistake.
 fn parse_series(
@@ -123,6 +231,45 @@ fn invalid_params(err: Option<ApiError>) -> Vec<crate::error::InvalidParam> {
     }
 }
 
+/// Agent, time and grouped-list parameters together. A cursor keeps a `days` window where the
+/// first page had it.
+fn parse_group(
+    params: &AgentParams,
+    group: &GroupParams,
+    allowed: &[SortKey],
+    clock: &Clock,
+) -> Result<(AgentQuery, GroupRequest), ApiError> {
+    let agent = params.parse(clock);
+    let request = group.parse(allowed);
+    match (agent, request) {
+        (Ok(mut q), Ok(request)) => {
+            if let (Some(cursor), Span::Days(days)) = (&request.cursor, q.window.span) {
+                q.window = Window::ending_at(cursor.window_end, days, q.window.tz);
+            }
+            Ok((q, request))
+        }
+        (agent, request) => {
+            let mut problems = invalid_params(agent.err());
+            problems.extend(request.err().unwrap_or_default());
+            Err(ApiError::InvalidParams(problems))
+        }
+    }
+}
+
+/// Whether the agent+version has any row in the window (rollup when fresh, else SQL).
+async fn agent_exists(state: &AppState, q: &AgentQuery) -> Result<bool, ApiError> {
+    if let Some(snapshot) = state.rollup.read(q.window.start, state.clock.now()) {
+        return Ok(snapshot.store.has_rows(
+            &q.agent.name,
+            &q.agent.version,
+            micros(q.window.start),
+            micros(q.window.end),
+        ));
+    }
+    let (client, sql) = state.db.agent_client().await?;
+    queries::agent_has_rows(&client, &sql, q).await
+}
+
 /// 404 for an agent+version without rows in the window, saying exactly what was looked for.
 fn agent_not_found(q: &AgentQuery, db: &Db) -> ApiError {
     ApiError::AgentNotFound {
@@ -139,7 +286,7 @@ fn agent_not_found(q: &AgentQuery, db: &Db) -> ApiError {
 }
 
 /// One page of a list endpoint.
-struct Page<T> {
+pub(crate) struct Page<T> {
     query: AgentQuery,
     rows: Vec<T>,
     next_cursor: Option<String>,

@@ -5,10 +5,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, shared, AppState};
+use super::{agent_not_found, respond, AppState};
+use crate::csv_export::{filename, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery, SeriesParams};
+use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
 use crate::stats::{anomalies, Anomaly, SeriesStats};
 use crate::window::{Bucket, DateRange};
 
@@ -34,7 +35,7 @@ pub struct ActivityTimeline {
     pub daily_sessions: Vec<DailySessions>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct DailySessions {
     /// The date the bucket starts on, in `tz`.
     #[schema(example = "2024-12-05")]
@@ -91,9 +92,9 @@ impl ActivityTimeline {
     get,
     path = "/activitytimeline",
     tag = "analytics",
-    params(AgentParams, SeriesParams),
+    params(AgentParams, TimeParams, SeriesParams, FormatParams),
     responses(
-        (status = 200, description = "Sessions per bucket; for days=N, N + 1 dates", body = ActivityTimeline,
+        (status = 200, description = "Sessions per bucket; for days=N, N + 1 dates (CSV: one row per bucket)", content((ActivityTimeline = "application/json"), (String = "text/csv")),
          headers(
              ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
              ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
@@ -106,15 +107,25 @@ pub async fn activity_timeline(
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
     series: web::Query<SeriesParams>,
+    format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
-    shared(&state, &req, || async {
-        let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
-        let buckets = q.window.buckets(granularity);
-        let answer = state.agent_stats(&q, &buckets, false).await?;
-        if answer.value.overall.requests == 0 {
-            return Err(agent_not_found(&q, &state.db));
-        }
-        Ok(answer.map(|stats| ActivityTimeline::new(&q, &buckets, &stats)))
-    })
+    let name =
+        |t: &ActivityTimeline| filename(&["activitytimeline", &t.agent_name, &t.agent_version]);
+    respond(
+        &state,
+        &req,
+        &format,
+        name,
+        |t| &t.daily_sessions,
+        || async {
+            let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
+            let buckets = q.window.buckets(granularity);
+            let answer = state.agent_stats(&q, &buckets, false).await?;
+            if answer.value.overall.requests == 0 {
+                return Err(agent_not_found(&q, &state.db));
+            }
+            Ok(answer.map(|stats| ActivityTimeline::new(&q, &buckets, &stats)))
+        },
+    )
     .await
 }

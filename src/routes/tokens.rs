@@ -5,11 +5,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, shared, AppState};
+use super::{agent_not_found, respond, shared, AppState};
 use crate::analytics::whole_window;
+use crate::csv_export::{filename, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery, SeriesParams};
+use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
 use crate::stats::{anomalies, round_to, Anomaly, SeriesStats, Stats};
 use crate::window::{Bucket, DateRange};
 
@@ -37,7 +38,7 @@ pub struct TokensUsage {
     pub daily_tokens: Vec<DailyTokens>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct DailyTokens {
     /// The date the bucket starts on, in `tz`.
     #[schema(example = "2024-12-05")]
@@ -159,9 +160,9 @@ impl TotalTokens {
     get,
     path = "/tokens-usage",
     tag = "analytics",
-    params(AgentParams, SeriesParams),
+    params(AgentParams, TimeParams, SeriesParams, FormatParams),
     responses(
-        (status = 200, description = "Tokens per bucket; for days=N, N + 1 dates", body = TokensUsage,
+        (status = 200, description = "Tokens per bucket; for days=N, N + 1 dates (CSV: one row per bucket)", content((TokensUsage = "application/json"), (String = "text/csv")),
          headers(
              ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
              ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
@@ -174,16 +175,25 @@ pub async fn tokens_usage(
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
     series: web::Query<SeriesParams>,
+    format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
-    shared(&state, &req, || async {
-        let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
-        let buckets = q.window.buckets(granularity);
-        let answer = state.agent_stats(&q, &buckets, false).await?;
-        if answer.value.overall.requests == 0 {
-            return Err(agent_not_found(&q, &state.db));
-        }
-        Ok(answer.map(|stats| TokensUsage::new(&q, &buckets, &stats)))
-    })
+    let name = |t: &TokensUsage| filename(&["tokens-usage", &t.agent_name, &t.agent_version]);
+    respond(
+        &state,
+        &req,
+        &format,
+        name,
+        |t| &t.daily_tokens,
+        || async {
+            let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
+            let buckets = q.window.buckets(granularity);
+            let answer = state.agent_stats(&q, &buckets, false).await?;
+            if answer.value.overall.requests == 0 {
+                return Err(agent_not_found(&q, &state.db));
+            }
+            Ok(answer.map(|stats| TokensUsage::new(&q, &buckets, &stats)))
+        },
+    )
     .await
 }
 
@@ -192,7 +202,7 @@ pub async fn tokens_usage(
     get,
     path = "/total-tokens",
     tag = "analytics",
-    params(AgentParams),
+    params(AgentParams, TimeParams),
     responses(
         (status = 200, description = "Token totals for the window", body = TotalTokens,
          headers(

@@ -4,10 +4,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, shared, AppState};
+use super::{agent_page, shared, stream_pages, AppState, CSV_PAGE_SIZE};
+use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery, PageParams};
+use crate::params::{AgentParams, AgentQuery, PageParams, TimeParams};
 use crate::queries::UsageRow;
 use crate::window::{format_timestamp, DateRange};
 
@@ -34,7 +35,7 @@ pub struct DetailedUsage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct UsageLog {
     /// The request's startTime, RFC 3339 UTC (milliseconds kept when present).
     #[schema(example = "2024-12-05T14:00:00.250Z")]
@@ -83,9 +84,9 @@ impl UsageLog {
     get,
     path = "/detailed-usage",
     tag = "analytics",
-    params(AgentParams, PageParams),
+    params(AgentParams, TimeParams, PageParams, FormatParams),
     responses(
-        (status = 200, description = "One page of requests, newest first", body = DetailedUsage,
+        (status = 200, description = "One page (CSV: every row from the cursor on, streamed) of requests, newest first", content((DetailedUsage = "application/json"), (String = "text/csv")),
          headers(
              ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
              ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
@@ -98,7 +99,29 @@ pub async fn detailed_usage(
     state: web::Data<AppState>,
     params: web::Query<AgentParams>,
     page: web::Query<PageParams>,
+    format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
+    if wants_csv(&req, &format)? {
+        let first = PageParams {
+            limit: Some(CSV_PAGE_SIZE.to_string()),
+            cursor: page.cursor.clone(),
+        };
+        let answer = agent_page::<UsageRow>(&state, &params, &first).await?;
+        let name = filename(&[
+            "detailed-usage",
+            &answer.value.query.agent.name,
+            &answer.value.query.agent.version,
+        ]);
+        let items: fn(&AgentQuery, Vec<UsageRow>) -> Vec<UsageLog> =
+            |q, rows| rows.into_iter().map(|r| UsageLog::new(q, r)).collect();
+        return Ok(stream_pages(
+            state,
+            params.into_inner(),
+            answer.value,
+            items,
+            name,
+        ));
+    }
     shared(&state, &req, || async {
         let answer = agent_page::<UsageRow>(&state, &params, &page).await?;
         Ok(answer.map(|page| {

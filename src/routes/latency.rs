@@ -1,0 +1,137 @@
+//! GET /latency — request duration and time-to-first-token distributions, per bucket and overall.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{agent_not_found, respond, AppState};
+use crate::csv_export::{filename, FormatParams};
+use crate::error::ApiError;
+use crate::openapi::AgentErrors;
+use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
+use crate::stats::{Latency, SeriesStats, Stats};
+use crate::window::{Bucket, DateRange};
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "agent_name": "support-bot",
+    "agent_version": "1.0.0",
+    "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
+                   "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"},
+    "overall": {
+        "duration": {"count": 30, "avg_ms": 1834.5, "min_ms": 61.0, "max_ms": 15872.0,
+                     "p50_ms": 1204.0, "p95_ms": 5120.0, "p99_ms": 15872.0},
+        "ttft": {"count": 12, "avg_ms": 412.25, "min_ms": 180.0, "max_ms": 990.0,
+                 "p50_ms": 377.0, "p95_ms": 990.0, "p99_ms": 990.0}},
+    "buckets": [{"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z",
+                 "duration": {"count": 11, "avg_ms": 1502.1, "min_ms": 61.0, "max_ms": 4410.0,
+                              "p50_ms": 1203.0, "p95_ms": 4410.0, "p99_ms": 4410.0},
+                 "ttft": {"count": 0, "avg_ms": null, "min_ms": null, "max_ms": null,
+                          "p50_ms": null, "p95_ms": null, "p99_ms": null}}]
+}))]
+pub struct LatencyReport {
+    pub agent_name: String,
+    pub agent_version: String,
+    pub date_range: DateRange,
+    /// The whole window.
+    pub overall: Durations,
+    /// One entry per bucket, oldest first (empty buckets have count 0 and nulls).
+    pub buckets: Vec<BucketDurations>,
+}
+
+/// Request duration (`request_duration_ms` where present, else endTime − startTime) and time to
+/// first token (completionStartTime − startTime, only where completionStartTime is earlier than
+/// endTime: unstreamed calls have it equal to endTime). Percentiles are nearest-rank: the p-th
+/// percentile of n values is the ⌈p·n⌉-th smallest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Durations {
+    pub duration: Latency,
+    pub ttft: Latency,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct BucketDurations {
+    /// The date the bucket starts on, in `tz`.
+    #[schema(example = "2024-12-05")]
+    pub date: NaiveDate,
+    /// The bucket's start, RFC 3339 with the zone's offset.
+    #[schema(example = "2024-12-05T00:00:00Z")]
+    pub bucket_start: String,
+    pub duration: Latency,
+    pub ttft: Latency,
+}
+
+impl Durations {
+    fn of(stats: &Stats) -> Durations {
+        Durations {
+            duration: stats.duration.clone(),
+            ttft: stats.ttft.clone(),
+        }
+    }
+}
+
+impl LatencyReport {
+    fn new(q: &AgentQuery, buckets: &[Bucket], stats: &SeriesStats) -> Self {
+        LatencyReport {
+            agent_name: q.agent.name.clone(),
+            agent_version: q.agent.version.clone(),
+            date_range: q.window.date_range(),
+            overall: Durations::of(&stats.overall),
+            buckets: buckets
+                .iter()
+                .zip(&stats.buckets)
+                .map(|(bucket, s)| BucketDurations {
+                    date: bucket.date(),
+                    bucket_start: bucket.start_label(),
+                    duration: s.duration.clone(),
+                    ttft: s.ttft.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Latency of one agent version: count, average, min, max and nearest-rank p50/p95/p99 of request
+/// duration and time to first token, per bucket and overall.
+#[utoipa::path(
+    get,
+    path = "/latency",
+    tag = "analytics",
+    params(AgentParams, TimeParams, SeriesParams, FormatParams),
+    responses(
+        (status = 200, description = "Duration distributions per bucket and overall (CSV: one row per bucket)", content((LatencyReport = "application/json"), (String = "text/csv")),
+         headers(
+             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
+             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
+         )),
+        AgentErrors
+    )
+)]
+pub async fn latency(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<AgentParams>,
+    series: web::Query<SeriesParams>,
+    format: web::Query<FormatParams>,
+) -> Result<HttpResponse, ApiError> {
+    let name = |l: &LatencyReport| filename(&["latency", &l.agent_name, &l.agent_version]);
+    respond(
+        &state,
+        &req,
+        &format,
+        name,
+        |l| &l.buckets,
+        || async {
+            let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
+            let buckets = q.window.buckets(granularity);
+            let answer = state.agent_stats(&q, &buckets, true).await?;
+            if answer.value.overall.requests == 0 {
+                return Err(agent_not_found(&q, &state.db));
+            }
+            Ok(answer.map(|stats| LatencyReport::new(&q, &buckets, &stats)))
+        },
+    )
+    .await
+}

@@ -1,0 +1,353 @@
+//! GET /metrics/query — whitelisted metrics by whitelisted dimensions, filtered and bucketed.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{shared, AppState};
+use crate::analytics::{Answer, Source};
+use crate::csv_export::{csv_response, to_csv, wants_csv, FormatParams};
+use crate::error::{ApiError, InvalidParam};
+use crate::metrics_query::{Fragments, MetricsRequest, RawMetricsRequest, FRAGMENTS};
+use crate::openapi::AgentErrors;
+use crate::params::{SeriesParams, TimeParams};
+use crate::queries::{self, MetricsRow};
+use crate::range::WindowSpec;
+use crate::stats::round_to;
+use crate::window::{Bucket, DateRange, Granularity};
+
+/// What to compute (documentation of the query parameters; they are read from the raw query
+/// string so that `filter` can repeat).
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsParams {
+    /// Comma list of metrics: requests, sessions, users, prompt_tokens, completion_tokens,
+    /// total_tokens, spend, error_rate, latency_p50, latency_p95, latency_p99, ttft_p50
+    /// (latencies in ms, nearest-rank). The first one ranks the groups.
+    #[param(required = true, example = "requests,spend,latency_p95")]
+    metrics: String,
+    /// Comma list of up to 3 dimensions: agent_name, agent_version, model, user, status, app,
+    /// team_id, api_key_alias. Omit for one group of everything.
+    #[param(example = "agent_name,model")]
+    group_by: Option<String>,
+    /// `dimension:value`; repeat for more values (values of one dimension are OR-ed, different
+    /// dimensions AND-ed). Example: `filter=agent_name:support-bot&filter=model:gpt-4o`.
+    #[param(style = Form, explode, example = json!(["agent_name:support-bot"]))]
+    filter: Option<Vec<String>>,
+    /// The biggest groups by the first metric, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000, example = 10)]
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsGroup {
+    /// The group's dimension values (null where a row has none).
+    #[schema(value_type = Object, example = json!({"agent_name": "support-bot", "model": "gpt-4o"}))]
+    pub key: Map<String, Value>,
+    /// The metrics over the whole window.
+    #[schema(value_type = Object, example = json!({"requests": 1204, "spend": 3.21, "latency_p95": 5120.0}))]
+    pub totals: Map<String, Value>,
+    /// With `granularity`: the metrics per bucket, oldest first, zero-filled; else null.
+    pub series: Option<Vec<MetricsPoint>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsPoint {
+    #[schema(example = "2024-12-05")]
+    pub date: chrono::NaiveDate,
+    #[schema(example = "2024-12-05T00:00:00Z")]
+    pub bucket_start: String,
+    #[schema(value_type = Object, example = json!({"requests": 31, "spend": 0.083, "latency_p95": 4410.0}))]
+    pub values: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsResult {
+    pub date_range: DateRange,
+    #[schema(example = json!(["requests", "spend", "latency_p95"]))]
+    pub metrics: Vec<String>,
+    #[schema(example = json!(["agent_name", "model"]))]
+    pub group_by: Vec<String>,
+    /// hour, day, week, or null for totals only.
+    #[schema(example = "day")]
+    pub granularity: Option<&'static str>,
+    /// The groups, biggest first by the first metric.
+    pub groups: Vec<MetricsGroup>,
+}
+
+/// The names requests may use (the expressions are rendered per database in Statements).
+static WHITELIST: std::sync::LazyLock<Fragments> =
+    std::sync::LazyLock::new(|| Fragments::parse(FRAGMENTS));
+
+/// Metrics that are counts print as integers.
+fn value(metric: &str, v: Option<f64>) -> Value {
+    let integral = matches!(
+        metric,
+        "requests" | "sessions" | "users" | "prompt_tokens" | "completion_tokens" | "total_tokens"
+    );
+    match v {
+        Some(v) if integral => Value::from(v.round() as i64),
+        Some(v) => Value::from(round_to(v, 9)),
+        None => Value::Null,
+    }
+}
+
+/// What an empty bucket shows: 0 for counts and sums, null for rates and percentiles.
+fn empty_value(metric: &str) -> Value {
+    match metric {
+        "error_rate" | "latency_p50" | "latency_p95" | "latency_p99" | "ttft_p50" => Value::Null,
+        "spend" => Value::from(0.0),
+        _ => Value::from(0),
+    }
+}
+
+fn shape(
+    request: &MetricsRequest,
+    buckets: Option<&[Bucket]>,
+    rows: Vec<MetricsRow>,
+) -> Vec<MetricsGroup> {
+    let values_of = |row: &MetricsRow| -> Map<String, Value> {
+        request
+            .metrics
+            .iter()
+            .zip(&row.values)
+            .map(|(m, v)| (m.clone(), value(m, *v)))
+            .collect()
+    };
+    let (totals, points): (Vec<MetricsRow>, Vec<MetricsRow>) =
+        rows.into_iter().partition(|r| r.bucket.is_none());
+    let mut groups: Vec<(Vec<Option<String>>, Option<f64>, MetricsGroup)> = totals
+        .iter()
+        .map(|t| {
+            let key = request
+                .group_by
+                .iter()
+                .zip(&t.key)
+                .map(|(d, v)| (d.clone(), v.clone().map_or(Value::Null, Value::from)))
+                .collect();
+            let series = buckets.map(|buckets| {
+                buckets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, bucket)| {
+                        let row = points
+                            .iter()
+                            .find(|p| p.key == t.key && p.bucket == Some(i as i32 + 1));
+                        MetricsPoint {
+                            date: bucket.date(),
+                            bucket_start: bucket.start_label(),
+                            values: match row {
+                                Some(row) => values_of(row),
+                                None => request
+                                    .metrics
+                                    .iter()
+                                    .map(|m| (m.clone(), empty_value(m)))
+                                    .collect(),
+                            },
+                        }
+                    })
+                    .collect()
+            });
+            (
+                t.key.clone(),
+                t.values.first().copied().flatten(),
+                MetricsGroup {
+                    key,
+                    totals: values_of(t),
+                    series,
+                },
+            )
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.1.unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.1.unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    groups.into_iter().map(|(_, _, g)| g).collect()
+}
+
+/// The single value of a non-repeatable parameter; a repeat is a mistake.
+fn single<'a>(
+    pairs: &'a [(String, String)],
+    name: &str,
+    problems: &mut Vec<InvalidParam>,
+) -> Option<&'a str> {
+    let mut values = pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
+    let first = values.next();
+    if values.next().is_some() {
+        problems.push(InvalidParam {
+            name: name.to_string(),
+            reason: "given twice; give it once".to_string(),
+        });
+    }
+    first
+}
+
+/// Any whitelisted metrics over every row of the window, grouped by up to 3 whitelisted
+/// dimensions, filtered by equality or in-lists, optionally per bucket; the `limit` biggest
+/// groups by the first metric. Reads the window's rows by SQL: for dashboards of one agent, the
+/// agent endpoints are faster.
+#[utoipa::path(
+    get,
+    path = "/metrics/query",
+    tag = "analytics",
+    params(MetricsParams, TimeParams, SeriesParams, FormatParams),
+    responses(
+        (status = 200, description = "The groups and their metrics (CSV: one row per group, or per group and bucket)",
+         content((MetricsResult = "application/json"), (String = "text/csv"))),
+        AgentErrors
+    )
+)]
+pub async fn metrics_query(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let format = FormatParams {
+        format: query
+            .iter()
+            .find(|(k, _)| k == "format")
+            .map(|(_, v)| v.clone()),
+    };
+    if wants_csv(&req, &format)? {
+        let result = compute(&state, query.into_inner()).await?;
+        return Ok(csv_response(
+            "metrics.csv",
+            to_csv(&csv_columns(&result.value), &csv_rows(&result.value), true)?,
+        ));
+    }
+    shared(&state, &req, || compute(&state, query.into_inner())).await
+}
+
+/// One CSV row per group (or per group and bucket): dimensions, then bucket, then metrics.
+fn csv_rows(result: &MetricsResult) -> Vec<Map<String, Value>> {
+    let mut rows = Vec::new();
+    for group in &result.groups {
+        match &group.series {
+            None => {
+                let mut row = group.key.clone();
+                row.extend(group.totals.clone());
+                rows.push(row);
+            }
+            Some(points) => {
+                for point in points {
+                    let mut row = group.key.clone();
+                    row.insert("date".into(), Value::from(point.date.to_string()));
+                    row.insert(
+                        "bucket_start".into(),
+                        Value::from(point.bucket_start.clone()),
+                    );
+                    row.extend(point.values.clone());
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn csv_columns(result: &MetricsResult) -> Vec<String> {
+    let mut columns = result.group_by.clone();
+    if result.granularity.is_some() {
+        columns.extend(["date".to_string(), "bucket_start".to_string()]);
+    }
+    columns.extend(result.metrics.clone());
+    columns
+}
+
+async fn compute(
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+) -> Result<Answer<MetricsResult>, ApiError> {
+    {
+        let mut problems = Vec::new();
+        let raw = RawMetricsRequest {
+            metrics: single(&pairs, "metrics", &mut problems),
+            group_by: single(&pairs, "group_by", &mut problems),
+            filters: pairs
+                .iter()
+                .filter(|(k, _)| k == "filter")
+                .map(|(_, v)| v.as_str())
+                .collect(),
+            limit: single(&pairs, "limit", &mut problems),
+        };
+        let time = TimeParams {
+            days: single(&pairs, "days", &mut problems).map(str::to_string),
+            start: single(&pairs, "start", &mut problems).map(str::to_string),
+            end: single(&pairs, "end", &mut problems).map(str::to_string),
+            tz: single(&pairs, "tz", &mut problems).map(str::to_string),
+        };
+        let granularity = single(&pairs, "granularity", &mut problems).map(str::to_string);
+        let request = MetricsRequest::parse(&raw, &WHITELIST);
+        let spec = if time.days.is_none() && time.start.is_none() && time.end.is_none() {
+            TimeParams {
+                days: Some("20".to_string()),
+                ..time
+            }
+            .spec()
+        } else {
+            time.spec()
+        };
+        let granularity = match granularity.as_deref() {
+            None => Ok(None),
+            Some(raw) => Granularity::parse(raw).map(Some).map_err(|reason| {
+                vec![InvalidParam {
+                    name: "granularity".to_string(),
+                    reason,
+                }]
+            }),
+        };
+        let (request, spec, granularity): (MetricsRequest, WindowSpec, Option<Granularity>) =
+            match (request, spec, granularity) {
+                (Ok(r), Ok(s), Ok(g)) if problems.is_empty() => (r, s, g),
+                (r, s, g) => {
+                    problems.extend(r.err().unwrap_or_default());
+                    problems.extend(s.err().unwrap_or_default());
+                    problems.extend(g.err().unwrap_or_default());
+                    return Err(ApiError::InvalidParams(problems));
+                }
+            };
+        let window = spec.at(state.clock.now());
+        let buckets = window.buckets(granularity.unwrap_or(Granularity::Day));
+        let boundaries = match granularity {
+            Some(_) => buckets
+                .iter()
+                .map(|b| b.start)
+                .chain(buckets.last().map(|b| b.end))
+                .collect(),
+            None => vec![window.start, window.end + chrono::Duration::microseconds(1)],
+        };
+        let (client, sql) = state.db.agent_client().await?;
+        let rows = queries::metrics_query(
+            &client,
+            &sql,
+            &request,
+            window.start,
+            window.end,
+            &boundaries,
+        )
+        .await?;
+        let groups = shape(&request, granularity.map(|_| buckets.as_slice()), rows);
+        Ok(Answer {
+            value: MetricsResult {
+                date_range: window.date_range(),
+                metrics: request.metrics.clone(),
+                group_by: request.group_by.clone(),
+                granularity: granularity.map(|g| match g {
+                    Granularity::Hour => "hour",
+                    Granularity::Day => "day",
+                    Granularity::Week => "week",
+                }),
+                groups,
+            },
+            as_of: window.end,
+            source: Source::Database,
+        })
+    }
+}
