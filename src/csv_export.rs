@@ -17,7 +17,8 @@ use crate::error::ApiError;
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
     /// `json` (default) or `csv`. CSV can also be asked for with `Accept: text/csv`. For lists,
-    /// CSV holds every row from the cursor (or the newest) to the end of the window.
+    /// CSV holds every row from the cursor (or the newest) to the end of the window, or at most
+    /// `limit` rows when `limit` is given.
     #[param(value_type = Option<String>, pattern = "^(json|csv)$", example = "json")]
     pub format: Option<String>,
 }
@@ -77,7 +78,10 @@ pub fn to_csv<T: Serialize>(
     items: &[T],
     header: bool,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    // RFC 4180 ends records with CRLF.
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     let fail = |e: &dyn std::fmt::Display| ApiError::Internal(format!("writing CSV: {e}"));
     if header {
         writer.write_record(columns).map_err(|e| fail(&e))?;
@@ -161,7 +165,7 @@ mod tests {
         let text = String::from_utf8(to_csv(&columns, &items, true).unwrap()).unwrap();
         assert_eq!(
             text,
-            "a,b_c,b_d,e,f\n\"x,y\",1,,m1;m2,\"say \"\"hi\"\"\nbye\"\n"
+            "a,b_c,b_d,e,f\r\n\"x,y\",1,,m1;m2,\"say \"\"hi\"\"\nbye\"\r\n"
         );
     }
 

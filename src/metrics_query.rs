@@ -92,13 +92,54 @@ pub struct MetricsRequest {
     pub limit: i64,
 }
 
-/// The raw `metrics`, `group_by`, `filter` (repeated) and `limit` values.
+/// The raw `metrics`, `group_by`, filter items (`dimension:value`, from `filters` and `filter`)
+/// and `limit` values.
 #[derive(Debug, Default, Clone)]
 pub struct RawMetricsRequest<'a> {
     pub metrics: Option<&'a str>,
     pub group_by: Option<&'a str>,
-    pub filters: Vec<&'a str>,
+    pub filters: Vec<String>,
     pub limit: Option<&'a str>,
+}
+
+/// The `dimension:value` items of a `filters` value, which is either a JSON object
+/// (`{"model": ["gpt-4o", "gpt-4o-mini"], "status": "failure"}` — for values with commas) or a
+/// comma list of `dimension:value` where `|` separates the values of an in-list
+/// (`model:gpt-4o|gpt-4o-mini,status:failure`).
+pub fn filter_items(text: &str) -> Result<Vec<String>, String> {
+    let trimmed = text.trim();
+    if !trimmed.starts_with('{') {
+        let mut items = Vec::new();
+        for item in trimmed.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item.split_once(':') {
+                Some((dim, values)) => {
+                    items.extend(values.split('|').map(|v| format!("{}:{v}", dim.trim())))
+                }
+                None => items.push(item.to_string()),
+            }
+        }
+        return Ok(items);
+    }
+    const SHAPE: &str = "as JSON must be an object of dimension to a value or a list of values, \
+                         e.g. {\"model\": [\"gpt-4o\", \"gpt-4o-mini\"]}";
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(trimmed).map_err(|e| format!("{SHAPE} ({e})"))?;
+    let mut items = Vec::new();
+    for (dim, value) in object {
+        let values = match value {
+            serde_json::Value::String(v) => vec![v],
+            serde_json::Value::Array(list) => list
+                .into_iter()
+                .map(|v| match v {
+                    serde_json::Value::String(v) => Ok(v),
+                    _ => Err(SHAPE.to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(SHAPE.to_string()),
+        };
+        items.extend(values.into_iter().map(|v| format!("{dim}:{v}")));
+    }
+    Ok(items)
 }
 
 fn problem(name: &str, reason: String) -> InvalidParam {
@@ -163,22 +204,22 @@ impl MetricsRequest {
         for f in &raw.filters {
             let Some((dim, value)) = f.split_once(':') else {
                 problems.push(problem(
-                    "filter",
-                    format!("{f:?} is not dimension:value (e.g. filter=model:gpt-4o; repeat the parameter for more values)"),
+                    "filters",
+                    format!("{f:?} is not dimension:value (e.g. filters=model:gpt-4o|gpt-4o-mini,status:failure)"),
                 ));
                 continue;
             };
             let dim = dim.trim();
             if !fragments.dimension_names().contains(&dim) {
                 problems.push(problem(
-                    "filter",
+                    "filters",
                     format!("unknown dimension {dim:?}; allowed: {allowed_dims}"),
                 ));
                 continue;
             }
             if value.is_empty() || value.chars().count() > 256 || value.contains('\0') {
                 problems.push(problem(
-                    "filter",
+                    "filters",
                     format!("the value for {dim} must be 1 to 256 characters without NUL"),
                 ));
                 continue;
@@ -190,7 +231,7 @@ impl MetricsRequest {
         }
         if filters.iter().any(|(_, v)| v.len() > MAX_FILTER_VALUES) {
             problems.push(problem(
-                "filter",
+                "filters",
                 format!("at most {MAX_FILTER_VALUES} values per dimension"),
             ));
         }
@@ -296,7 +337,7 @@ mod tests {
         RawMetricsRequest {
             metrics: Some(metrics),
             group_by: Some(group_by),
-            filters,
+            filters: filters.into_iter().map(str::to_string).collect(),
             limit: None,
         }
     }
@@ -348,7 +389,7 @@ mod tests {
         )
         .unwrap_err();
         let names: Vec<&str> = err.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["metrics", "group_by", "filter"]);
+        assert_eq!(names, ["metrics", "group_by", "filters"]);
         assert!(err[0].reason.contains("requests, sessions, users"));
         assert!(err[1].reason.contains("agent_name, agent_version, model"));
     }
@@ -373,5 +414,19 @@ mod tests {
         assert!(sql.contains("f.d_agent_name = ANY($4::text[]) AND f.d_model = ANY($5::text[])"));
         assert!(sql.contains("LIMIT $6"));
         assert!(!sql.contains("{{dimension_columns}}") && !sql.contains("{{metric_columns}}"));
+    }
+
+    #[test]
+    fn filters_are_a_comma_list_with_in_lists_or_a_json_object() {
+        assert_eq!(
+            filter_items("model:gpt-4o|gpt-4o-mini, status:failure").unwrap(),
+            ["model:gpt-4o", "model:gpt-4o-mini", "status:failure"]
+        );
+        assert_eq!(
+            filter_items(r#"{"model": ["a,b", "c"], "user": "u:1"}"#).unwrap(),
+            ["model:a,b", "model:c", "user:u:1"]
+        );
+        assert!(filter_items(r#"{"model": 3}"#).is_err());
+        assert!(filter_items("{not json").is_err());
     }
 }

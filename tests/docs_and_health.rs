@@ -193,3 +193,119 @@ async fn cors_allows_listed_origins_only() {
     assert!(preflight.status().is_success(), "{}", preflight.status());
     assert_eq!(preflight.headers()["access-control-allow-methods"], "GET");
 }
+
+#[tokio::test]
+async fn openapi_documents_the_newer_endpoints_with_examples() {
+    let db = TestDb::create().await;
+    let app = spawn_app(&db, fixture::now()).await;
+    let doc = app.get_json("/openapi.json", 200).await;
+    let paths = doc["paths"].as_object().unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    // (path, parameters it must document, offers CSV)
+    for (path, required_params, csv) in [
+        (
+            "/latency",
+            &[
+                "agent_name",
+                "agent_version",
+                "days",
+                "start",
+                "end",
+                "tz",
+                "granularity",
+            ][..],
+            true,
+        ),
+        (
+            "/sessions",
+            &[
+                "agent_name",
+                "sort",
+                "order",
+                "user",
+                "limit",
+                "cursor",
+                "format",
+            ][..],
+            true,
+        ),
+        (
+            "/sessions/{session_id}",
+            &["session_id", "agent_name", "limit", "cursor"][..],
+            true,
+        ),
+        (
+            "/users",
+            &["agent_name", "sort", "order", "limit", "cursor"][..],
+            true,
+        ),
+        ("/agents", &["days", "start", "end", "tz"][..], true),
+        (
+            "/agents/compare",
+            &["agent_name", "versions", "days"][..],
+            false,
+        ),
+        (
+            "/metrics/query",
+            &[
+                "metrics",
+                "group_by",
+                "filters",
+                "filter",
+                "limit",
+                "granularity",
+            ][..],
+            true,
+        ),
+        ("/activitytimeline", &["granularity", "format"][..], true),
+        ("/detailed-usage", &["format"][..], true),
+    ] {
+        let op = &paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is not documented"))["get"];
+        assert!(
+            op["description"].as_str().is_some() || op["summary"].as_str().is_some(),
+            "{path}"
+        );
+        let params: Vec<&str> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for name in required_params {
+            assert!(
+                params.contains(name),
+                "{path} lacks parameter {name}: {params:?}"
+            );
+        }
+        for p in op["parameters"].as_array().unwrap() {
+            assert!(p["description"].as_str().is_some(), "{path} {}", p["name"]);
+        }
+        for status in ["200", "422", "503"] {
+            assert!(op["responses"][status].is_object(), "{path} lacks {status}");
+        }
+        // The 200 body has an example: on the response, on its schema, or on its fields (Swagger
+        // UI composes those).
+        let ok = &op["responses"]["200"]["content"]["application/json"];
+        let example = if ok["example"].is_object() {
+            true
+        } else {
+            let reference = ok["schema"]["$ref"].as_str().unwrap_or_default();
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            schemas.get(name).is_some_and(|s| {
+                s["example"].is_object()
+                    || s["properties"]
+                        .as_object()
+                        .is_some_and(|props| props.values().any(|p| !p["example"].is_null()))
+            })
+        };
+        assert!(example, "{path}: no example for the 200 body");
+        if csv {
+            assert!(
+                op["responses"]["200"]["content"]["text/csv"].is_object(),
+                "{path} does not document text/csv"
+            );
+        }
+    }
+}

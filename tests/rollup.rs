@@ -387,3 +387,63 @@ async fn identical_concurrent_requests_cost_one_database_query() {
     let body: Value = serde_json::from_str(&bodies[0]).unwrap();
     assert_eq!(body["usage_logs"].as_array().unwrap().len(), 9);
 }
+
+#[tokio::test]
+async fn newer_endpoints_answer_the_same_with_and_without_the_rollup() {
+    let db = TestDb::create().await;
+    db.insert(&common::ops::all_rows()).await;
+    let (memory, sql) = twin_apps_on(&db, common::ops::now()).await;
+    let tz = common::enc("America/New_York");
+    let mut paths = vec![
+        "/agents".to_string(),
+        "/agents?days=1".to_string(),
+        "/agents?start=2024-11-24&end=2024-11-26".to_string(),
+        "/agents/compare?agent_name=pay-bot&versions=1.0.0,2.0.0,9&days=1".to_string(),
+        "/agents/compare?agent_name=pay-bot&versions=2.0.0,1.0.0&days=20".to_string(),
+        "/metrics/query?metrics=requests,spend,latency_p95&group_by=agent_name,model&days=7"
+            .to_string(),
+    ];
+    for version in ["1.0.0", "2.0.0", "9"] {
+        for range in [
+            "days=1".to_string(),
+            "days=20".to_string(),
+            format!("start=2024-12-04&end=2024-12-06&tz={tz}"),
+            "start=2024-12-04T13:00:00Z&end=2024-12-05T12:30:00Z&granularity=hour".to_string(),
+        ] {
+            let q = format!("agent_name=pay-bot&agent_version={version}&{range}");
+            for endpoint in [
+                "/analytics/agent",
+                "/activitytimeline",
+                "/tokens-usage",
+                "/latency",
+                "/sessions",
+                "/sessions/A",
+                "/users",
+            ] {
+                paths.push(format!("{endpoint}?{q}"));
+            }
+            paths.push(format!("/sessions?{q}&sort=spend&order=asc"));
+            paths.push(format!("/users?{q}&sort=sessions"));
+        }
+    }
+    for path in paths {
+        let (status_m, body_m, source_m) = answer(&memory, &path).await;
+        let (status_s, body_s, source_s) = answer(&sql, &path).await;
+        assert_eq!(status_m, status_s, "{path}: {body_m} / {body_s}");
+        assert_eq!(body_m, body_s, "{path}");
+        assert_ne!(source_s, "memory", "{path}");
+        if status_m == 200 && path.starts_with("/analytics/agent") {
+            assert_eq!(source_m, "memory", "{path}");
+        }
+    }
+}
+
+/// Like `twin_apps`, waiting for the rollup on the operations fixture's agent.
+async fn twin_apps_on(db: &TestDb, now: NaiveDateTime) -> (TestApp, TestApp) {
+    let memory = spawn_app_with(rollup_settings(db), common::pinned(now)).await;
+    let mut sql = test_settings(&db.url);
+    sql.rollup.enabled = false;
+    let sql = spawn_app_with(sql, common::pinned(now)).await;
+    memory.wait_for_status("/health/ready", 200).await;
+    (memory, sql)
+}

@@ -62,6 +62,28 @@ struct CatalogRow {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "date_range": {"start_date": "2024-11-15", "end_date": "2024-12-05",
+                   "window_start": "2024-11-15T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"},
+    "agents": [
+        {"agent_name": "support-bot", "requests": 2380,
+         "first_seen": "2024-11-15T14:31:02Z", "last_seen": "2024-12-05T14:29:40Z",
+         "versions": [
+             {"agent_version": "1.1.0", "requests": 1462,
+              "first_seen": "2024-11-23T08:00:12Z", "last_seen": "2024-12-05T14:29:40Z"},
+             {"agent_version": "1.0.0", "requests": 918,
+              "first_seen": "2024-11-15T14:31:02Z", "last_seen": "2024-12-04T22:10:05Z"}
+         ]},
+        {"agent_name": "sales-agent", "requests": 611,
+         "first_seen": "2024-11-15T15:02:44Z", "last_seen": "2024-12-05T13:58:19Z",
+         "versions": [
+             {"agent_version": "2.0.0", "requests": 611,
+              "first_seen": "2024-11-15T15:02:44Z", "last_seen": "2024-12-05T13:58:19Z"}
+         ]}
+    ],
+    "truncated": false
+}))]
 pub struct AgentCatalog {
     pub date_range: DateRange,
     /// Agents with requests in the window, busiest first (at most 1000).
@@ -354,26 +376,29 @@ impl VersionFigures {
             ttft_p50_ms: s.ttft.p50_ms,
         }
     }
+}
 
-    fn relative_to(&self, base: &VersionFigures) -> RelativeDifference {
-        let rel = |v: Option<f64>, b: Option<f64>| match (v, b) {
-            (Some(v), Some(b)) if b != 0.0 => Some(round_to((v - b) / b, 4)),
-            _ => None,
-        };
-        let int = |v: i64| Some(v as f64);
-        RelativeDifference {
-            requests: rel(int(self.requests), int(base.requests)),
-            sessions: rel(int(self.sessions), int(base.sessions)),
-            users: rel(int(self.users), int(base.users)),
-            error_rate: rel(Some(self.error_rate), Some(base.error_rate)),
-            total_spend: rel(Some(self.total_spend), Some(base.total_spend)),
-            spend_per_request: rel(self.spend_per_request, base.spend_per_request),
-            total_tokens: rel(int(self.total_tokens), int(base.total_tokens)),
-            latency_p50_ms: rel(self.latency_p50_ms, base.latency_p50_ms),
-            latency_p95_ms: rel(self.latency_p95_ms, base.latency_p95_ms),
-            latency_p99_ms: rel(self.latency_p99_ms, base.latency_p99_ms),
-            ttft_p50_ms: rel(self.ttft_p50_ms, base.ttft_p50_ms),
-        }
+/// `stats` relative to `base`, from the unrounded figures (rounding first would skew the ratio).
+fn relative_difference(stats: &Stats, base: &Stats) -> RelativeDifference {
+    let rel = |v: Option<f64>, b: Option<f64>| match (v, b) {
+        (Some(v), Some(b)) if b != 0.0 => Some(round_to((v - b) / b, 4)),
+        _ => None,
+    };
+    let int = |v: i64| Some(v as f64);
+    let error_rate = |s: &Stats| (s.requests > 0).then(|| s.failed as f64 / s.requests as f64);
+    let per_request = |s: &Stats| (s.requests > 0).then(|| s.spend / s.requests as f64);
+    RelativeDifference {
+        requests: rel(int(stats.requests), int(base.requests)),
+        sessions: rel(int(stats.sessions), int(base.sessions)),
+        users: rel(int(stats.users), int(base.users)),
+        error_rate: rel(error_rate(stats), error_rate(base)),
+        total_spend: rel(Some(stats.spend), Some(base.spend)),
+        spend_per_request: rel(per_request(stats), per_request(base)),
+        total_tokens: rel(int(stats.total_tokens), int(base.total_tokens)),
+        latency_p50_ms: rel(stats.duration.p50_ms, base.duration.p50_ms),
+        latency_p95_ms: rel(stats.duration.p95_ms, base.duration.p95_ms),
+        latency_p99_ms: rel(stats.duration.p99_ms, base.duration.p99_ms),
+        ttft_p50_ms: rel(stats.ttft.p50_ms, base.ttft.p50_ms),
     }
 }
 
@@ -430,9 +455,9 @@ pub async fn compare(
                 if answer.source == Source::Database {
                     source = Source::Database;
                 }
-                figures.push(VersionFigures::new(version, &answer.value.overall));
+                figures.push((version, answer.value.overall));
             }
-            if figures.iter().all(|f| f.requests == 0) {
+            if figures.iter().all(|(_, stats)| stats.requests == 0) {
                 return Err(ApiError::AgentNotFound {
                     detail: format!(
                     "none of these versions of agent_name {name:?} has requests between {} and {}",
@@ -441,16 +466,16 @@ pub async fn compare(
                 ),
                 });
             }
-            let base = figures[0].clone();
+            let base = figures[0].1.clone();
             Ok(Answer {
                 value: VersionComparison {
                     agent_name: name,
                     date_range: window.date_range(),
                     versions: figures
                         .into_iter()
-                        .map(|f| ComparedVersion {
-                            relative_to_first: f.relative_to(&base),
-                            figures: f,
+                        .map(|(version, stats)| ComparedVersion {
+                            relative_to_first: relative_difference(&stats, &base),
+                            figures: VersionFigures::new(version, &stats),
                         })
                         .collect(),
                 },

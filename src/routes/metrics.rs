@@ -32,9 +32,14 @@ pub struct MetricsParams {
     /// team_id, api_key_alias. Omit for one group of everything.
     #[param(example = "agent_name,model")]
     group_by: Option<String>,
-    /// `dimension:value`; repeat for more values (values of one dimension are OR-ed, different
-    /// dimensions AND-ed). Example: `filter=agent_name:support-bot&filter=model:gpt-4o`.
-    #[param(style = Form, explode, example = json!(["agent_name:support-bot"]))]
+    /// Only rows matching these: a comma list of `dimension:value`, `|` between the values of an
+    /// in-list (values of one dimension are OR-ed, different dimensions AND-ed), e.g.
+    /// `agent_name:support-bot,model:gpt-4o|gpt-4o-mini`; or, for values holding commas, a JSON
+    /// object such as `{"model": ["gpt-4o", "gpt-4o-mini"]}`.
+    #[param(example = "agent_name:support-bot,status:failure")]
+    filters: Option<String>,
+    /// One more `dimension:value` filter; may repeat (`filter=model:a&filter=model:b`).
+    #[param(style = Form, explode, example = json!(["model:gpt-4o"]))]
     filter: Option<Vec<String>>,
     /// The biggest groups by the first metric, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000, example = 10)]
@@ -169,6 +174,26 @@ fn shape(
     groups.into_iter().map(|(_, _, g)| g).collect()
 }
 
+/// Every `dimension:value` the request filters on: from `filters` (a comma list or a JSON object,
+/// see [`crate::metrics_query::filter_items`]) and from each `filter`.
+fn filter_items(pairs: &[(String, String)], problems: &mut Vec<InvalidParam>) -> Vec<String> {
+    let mut items = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "filter" => items.push(value.clone()),
+            "filters" => match crate::metrics_query::filter_items(value) {
+                Ok(more) => items.extend(more),
+                Err(reason) => problems.push(InvalidParam {
+                    name: "filters".to_string(),
+                    reason,
+                }),
+            },
+            _ => {}
+        }
+    }
+    items
+}
+
 /// The single value of a non-repeatable parameter; a repeat is a mistake.
 fn single<'a>(
     pairs: &'a [(String, String)],
@@ -270,11 +295,7 @@ async fn compute(
         let raw = RawMetricsRequest {
             metrics: single(&pairs, "metrics", &mut problems),
             group_by: single(&pairs, "group_by", &mut problems),
-            filters: pairs
-                .iter()
-                .filter(|(k, _)| k == "filter")
-                .map(|(_, v)| v.as_str())
-                .collect(),
+            filters: filter_items(&pairs, &mut problems),
             limit: single(&pairs, "limit", &mut problems),
         };
         let time = TimeParams {

@@ -142,13 +142,27 @@ where
     ))
 }
 
-/// A list walked to its end as one CSV download: `first` is the first page (already read, so
-/// that its errors are answered as problems), further pages are read 1000 rows at a time while
-/// the download streams.
+/// The first page a CSV export reads: the caller's `limit` rows when given (the export is that
+/// one page), else 1000 rows and the export walks on to the end of the list.
+fn csv_first_page(page: &PageParams) -> PageParams {
+    PageParams {
+        limit: Some(
+            page.limit
+                .clone()
+                .unwrap_or_else(|| CSV_PAGE_SIZE.to_string()),
+        ),
+        cursor: page.cursor.clone(),
+    }
+}
+
+/// A list as one CSV download: `first` is the first page (already read, so that its errors are
+/// answered as problems); when `walk_on`, further pages are read 1000 rows at a time while the
+/// download streams, to the end of the list.
 fn stream_pages<T, R>(
     state: web::Data<AppState>,
     params: AgentParams,
     first: Page<T>,
+    walk_on: bool,
     items: fn(&AgentQuery, Vec<T>) -> Vec<R>,
     name: String,
 ) -> HttpResponse
@@ -188,7 +202,7 @@ where
                 }
             }
         };
-        walk.next = page.next_cursor.clone();
+        walk.next = page.next_cursor.clone().filter(|_| walk_on);
         let rows = items(&page.query, page.rows);
         let header = walk.columns.is_none();
         let columns = walk.columns.get_or_insert_with(|| match rows.first() {

@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::{agent_exists, agent_not_found, respond, shared, AppState, CSV_PAGE_SIZE};
 use crate::analytics::Answer;
-use crate::csv_export::{columns_of, csv_response, filename, to_csv, wants_csv, FormatParams};
+use crate::csv_export::{columns_of, csv_stream, filename, to_csv, wants_csv, FormatParams};
 use crate::cursor::Cursor;
 use crate::error::{ApiError, InvalidParam};
 use crate::groups::{
@@ -167,7 +167,11 @@ pub async fn sessions(
                     |s| s.session_id.as_str(),
                     request.descending,
                     after,
-                    if csv { usize::MAX } else { request.limit },
+                    if csv && group.limit.is_none() {
+                        usize::MAX
+                    } else {
+                        request.limit
+                    },
                 );
                 SessionList {
                     agent_name: q.agent.name.clone(),
@@ -243,6 +247,28 @@ impl From<SessionRequestRow> for SessionRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "agent_name": "support-bot", "agent_version": "1.1.0",
+    "date_range": {"start_date": "2024-11-28", "end_date": "2024-12-05",
+                   "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
+                   "window_end_inclusive": true, "time_zone": "UTC"},
+    "session": {"session_id": "sess-42", "user_id": "user-17",
+                "first_seen": "2024-12-05T09:15:30.250Z", "last_seen": "2024-12-05T09:16:02Z",
+                "requests": 2, "successful": 1, "failed": 1, "prompt_tokens": 1450,
+                "completion_tokens": 210, "total_tokens": 1660, "spend": 0.005725,
+                "total_duration_ms": 2180.0, "avg_duration_ms": 1090.0, "requests_with_tools": 1,
+                "models": ["gpt-4o"]},
+    "requests": [
+        {"timestamp": "2024-12-05T09:15:30.250Z", "request_id": "chatcmpl-9f2c", "model": "gpt-4o",
+         "prompt_tokens": 1400, "completion_tokens": 210, "total_tokens": 1610, "spend": 0.005725,
+         "duration_ms": 2100.0, "status": "success", "error_class": null, "error_message": null},
+        {"timestamp": "2024-12-05T09:16:02Z", "request_id": "chatcmpl-a71e", "model": "gpt-4o",
+         "prompt_tokens": 50, "completion_tokens": 0, "total_tokens": 50, "spend": 0.0,
+         "duration_ms": 80.0, "status": "failure", "error_class": "RateLimitError",
+         "error_message": "Rate limit reached for gpt-4o"}
+    ],
+    "next_cursor": null
+}))]
 pub struct SessionDetail {
     pub agent_name: String,
     pub agent_version: String,
@@ -280,7 +306,7 @@ pub async fn session_detail(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
-        return session_requests_csv(&state, &session_id, &params, &page).await;
+        return session_requests_csv(state, session_id.into_inner(), &params, &page).await;
     }
     shared(&state, &req, || async {
         let (q, page) = params.parse_with_page(&page, &state.clock)?;
@@ -309,35 +335,74 @@ pub async fn session_detail(
     .await
 }
 
-/// Every request of the session (from the cursor on) as CSV, read a page at a time.
+/// The session's requests as a CSV download: from the cursor (or the first) to the end, read
+/// 1000 at a time while the download streams — or, with `limit`, that one page.
 async fn session_requests_csv(
-    state: &AppState,
-    session_id: &str,
+    state: web::Data<AppState>,
+    session_id: String,
     params: &AgentParams,
     page: &PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let (q, page) = params.parse_with_page(page, &state.clock)?;
-    session_summary(state, &q, session_id).await?;
-    let mut cursor = page.cursor;
-    let mut requests = Vec::new();
-    loop {
-        let (rows, next) = requests_page(
-            state,
-            &q,
-            session_id,
-            cursor.as_ref(),
-            CSV_PAGE_SIZE as usize,
-        )
-        .await?;
-        requests.extend(rows.into_iter().map(SessionRequest::from));
-        match next.map(|text| Cursor::decode(&text)) {
-            Some(Ok(next)) => cursor = Some(next),
-            _ => break,
-        }
+    let (q, request) = params.parse_with_page(page, &state.clock)?;
+    session_summary(&state, &q, &session_id).await?;
+    let walk_on = page.limit.is_none();
+    let size = if walk_on {
+        CSV_PAGE_SIZE as usize
+    } else {
+        request.limit as usize
+    };
+    let (rows, next) =
+        requests_page(&state, &q, &session_id, request.cursor.as_ref(), size).await?;
+    let name = filename(&["session", &q.agent.name, &q.agent.version, &session_id]);
+    struct Walk {
+        state: web::Data<AppState>,
+        q: AgentQuery,
+        session_id: String,
+        first: Option<Vec<SessionRequestRow>>,
+        next: Option<String>,
+        header: bool,
     }
-    let columns = columns_of(&SessionRequest::default());
-    let name = filename(&["session", &q.agent.name, &q.agent.version, session_id]);
-    Ok(csv_response(&name, to_csv(&columns, &requests, true)?))
+    let walk = Walk {
+        state,
+        q,
+        session_id,
+        first: Some(rows),
+        next: next.filter(|_| walk_on),
+        header: true,
+    };
+    let stream = futures_util::stream::unfold(walk, |mut walk| async move {
+        let rows = match walk.first.take() {
+            Some(rows) => rows,
+            None => {
+                // Our own cursor from the previous page: it always decodes.
+                let cursor = Cursor::decode(&walk.next.take()?).ok()?;
+                let page = requests_page(
+                    &walk.state,
+                    &walk.q,
+                    &walk.session_id,
+                    Some(&cursor),
+                    CSV_PAGE_SIZE as usize,
+                )
+                .await;
+                match page {
+                    Ok((rows, next)) => {
+                        walk.next = next;
+                        rows
+                    }
+                    Err(e) => {
+                        log::warn!("CSV export stopped: {e}");
+                        return Some((Err(e), walk));
+                    }
+                }
+            }
+        };
+        let requests: Vec<SessionRequest> = rows.into_iter().map(SessionRequest::from).collect();
+        let columns = columns_of(&SessionRequest::default());
+        let chunk = to_csv(&columns, &requests, walk.header).map(web::Bytes::from);
+        walk.header = false;
+        Some((chunk, walk))
+    });
+    Ok(csv_stream(&name, stream))
 }
 
 /// The session's totals, or 404 when it has no request of this agent version in the window.

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, shared, stream_pages, AppState, CSV_PAGE_SIZE};
+use super::{agent_page, csv_first_page, shared, stream_pages, AppState};
 use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
@@ -102,10 +102,7 @@ pub async fn detailed_usage(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
-        let first = PageParams {
-            limit: Some(CSV_PAGE_SIZE.to_string()),
-            cursor: page.cursor.clone(),
-        };
+        let first = csv_first_page(&page);
         let answer = agent_page::<UsageRow>(&state, &params, &first).await?;
         let name = filename(&[
             "detailed-usage",
@@ -118,6 +115,7 @@ pub async fn detailed_usage(
             state,
             params.into_inner(),
             answer.value,
+            page.limit.is_none(),
             items,
             name,
         ));

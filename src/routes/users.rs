@@ -121,7 +121,11 @@ pub async fn users(
                     |u| u.user_id.as_str(),
                     request.descending,
                     after,
-                    if csv { usize::MAX } else { request.limit },
+                    if csv && group.limit.is_none() {
+                        usize::MAX
+                    } else {
+                        request.limit
+                    },
                 );
                 UserList {
                     agent_name: q.agent.name.clone(),

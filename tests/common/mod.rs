@@ -6,6 +6,7 @@
 pub mod binary;
 pub mod fixture;
 pub mod forwarder;
+pub mod ops;
 pub mod rows;
 
 use std::time::Duration;
@@ -281,4 +282,14 @@ pub fn agent_query(name: &str, version: &str, days: u32) -> String {
         enc(name),
         enc(version)
     )
+}
+
+/// The `name`s of a 422 problem's `invalid_params`, in order.
+pub fn invalid_param_names(problem: &Value) -> Vec<String> {
+    problem["invalid_params"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no invalid_params: {problem}"))
+        .iter()
+        .map(|p| p["name"].as_str().expect("name").to_string())
+        .collect()
 }

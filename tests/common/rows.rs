@@ -80,6 +80,12 @@ pub struct Row {
     pub metadata: Value,
     pub proxy_server_request: Value,
     pub response: Value,
+    pub request_duration_ms: Option<i32>,
+    pub completion_start: Option<NaiveDateTime>,
+    pub cache_hit: bool,
+    pub mcp_tool: Option<String>,
+    pub team_id: Option<String>,
+    pub litellm_session: Option<String>,
 }
 
 impl Row {
@@ -106,7 +112,63 @@ impl Row {
             }),
             proxy_server_request: json!({}),
             response: json!({}),
+            request_duration_ms: None,
+            completion_start: None,
+            cache_hit: false,
+            mcp_tool: None,
+            team_id: None,
+            litellm_session: None,
         }
+    }
+
+    pub fn spend(mut self, usd: f64) -> Row {
+        self.spend = usd;
+        self
+    }
+
+    /// LiteLLM's request_duration_ms column (preferred over endTime − startTime where set).
+    pub fn request_duration_ms(mut self, ms: i32) -> Row {
+        self.request_duration_ms = Some(ms);
+        self
+    }
+
+    /// completionStartTime, `ms` after startTime.
+    pub fn first_token_after_ms(mut self, ms: i64) -> Row {
+        self.completion_start = Some(self.start + Duration::milliseconds(ms));
+        self
+    }
+
+    /// completionStartTime equal to endTime, as LiteLLM records unstreamed calls.
+    pub fn unstreamed(mut self) -> Row {
+        self.completion_start = Some(self.end);
+        self
+    }
+
+    pub fn cache_hit(mut self) -> Row {
+        self.cache_hit = true;
+        self
+    }
+
+    pub fn cached_tokens(mut self, n: i64) -> Row {
+        self.metadata["usage_object"]["prompt_tokens_details"] = json!({"cached_tokens": n});
+        self
+    }
+
+    pub fn mcp_tool(mut self, name: &str) -> Row {
+        self.mcp_tool = Some(name.to_string());
+        self
+    }
+
+    pub fn team(mut self, team_id: &str, key_alias: &str) -> Row {
+        self.team_id = Some(team_id.to_string());
+        self.metadata["user_api_key_alias"] = json!(key_alias);
+        self
+    }
+
+    /// LiteLLM's own session_id column (clients sending litellm_session_id).
+    pub fn litellm_session(mut self, id: &str) -> Row {
+        self.litellm_session = Some(id.to_string());
+        self
     }
 
     /// Puts the agent fields where `place` says.
@@ -245,9 +307,11 @@ impl Row {
                     request_id, call_type, api_key, spend, total_tokens, prompt_tokens,
                     completion_tokens, "startTime", "endTime", model, model_group,
                     custom_llm_provider, "user", metadata, response, proxy_server_request,
-                    status, session_id, request_tags
+                    status, session_id, request_tags, request_duration_ms,
+                    "completionStartTime", cache_hit, mcp_namespaced_tool_name, team_id
                 ) VALUES ($1, 'acompletion', '88dc28d0f030c55e', $2, $3, $4, $5, $6, $7, $8,
-                          $8, 'openai', '', $9, $10, $11, $12, $13, '["User-Agent: OpenAI/Python 1.54.0"]')"#,
+                          $8, 'openai', '', $9, $10, $11, $12, $13, '["User-Agent: OpenAI/Python 1.54.0"]',
+                          $14, $15, $16, $17, $18)"#,
                 &[
                     &self.request_id,
                     &self.spend,
@@ -262,7 +326,15 @@ impl Row {
                     &self.proxy_server_request,
                     &self.status,
                     // LiteLLM's own session id: a random id per request when the client set none.
-                    &format!("litellm-{}", self.request_id),
+                    &self
+                        .litellm_session
+                        .clone()
+                        .unwrap_or_else(|| format!("litellm-{}", self.request_id)),
+                    &self.request_duration_ms,
+                    &self.completion_start,
+                    &(if self.cache_hit { "True" } else { "False" }),
+                    &self.mcp_tool,
+                    &self.team_id,
                 ],
             )
             .await
