@@ -43,7 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { psql "$db_url" -At -c "$1"; }
 
 echo "building (release)..." >&2

@@ -31,3 +31,8 @@ url_host_port() {
     if [ "$rest" != "$host" ]; then port="${rest#*:}"; fi
     echo "${host:-127.0.0.1} ${port}"
 }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -167,6 +167,112 @@ pub struct Settings {
     /// PEM file of CA certificates for verifying the database's TLS certificate (with
     /// `sslmode=require`), e.g. the Amazon RDS bundle; added to the system's roots.
     pub db_tls_ca_file: Option<PathBuf>,
+    /// API keys, rate limit, request limits and content exposure (see guard.rs).
+    pub guard: GuardSettings,
+}
+
+/// Who may call the API and how much (API_KEYS, RATE_LIMIT_PER_MINUTE, ...).
+#[derive(Clone, PartialEq, Eq)]
+pub struct GuardSettings {
+    /// Accepted API keys; empty means the API is open. Secrets: never log them.
+    pub api_keys: Vec<String>,
+    /// Whether /recentmessages and session details return message text and error messages.
+    pub expose_message_content: bool,
+    /// Requests per minute per client (API key, else client address); 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    /// How long one request may take before it is answered 504.
+    pub request_timeout: Duration,
+    /// Longest accepted query string, in bytes (414 beyond).
+    pub max_query_bytes: usize,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        GuardSettings {
+            api_keys: Vec::new(),
+            expose_message_content: true,
+            rate_limit_per_minute: 0,
+            request_timeout: Duration::from_secs(30),
+            max_query_bytes: 4096,
+        }
+    }
+}
+
+impl fmt::Debug for GuardSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardSettings")
+            .field(
+                "api_keys",
+                &format_args!("<{} redacted>", self.api_keys.len()),
+            )
+            .field("expose_message_content", &self.expose_message_content)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_query_bytes", &self.max_query_bytes)
+            .finish()
+    }
+}
+
+impl GuardSettings {
+    fn from_vars(
+        var: &impl Fn(&str) -> Option<String>,
+        read_file: impl Fn(&str) -> std::io::Result<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut guard = GuardSettings::default();
+        if let Some(list) = var("API_KEYS") {
+            guard.api_keys.extend(parse_keys(&list));
+        }
+        if let Some(path) = var("API_KEYS_FILE") {
+            let path = path.trim();
+            // The error names the file, never its content.
+            let text = read_file(path)
+                .map_err(|e| ConfigError(format!("API_KEYS_FILE={path:?} cannot be read: {e}")))?;
+            let keys = parse_keys(&text);
+            if keys.is_empty() {
+                return Err(ConfigError(format!(
+                    "API_KEYS_FILE={path:?} holds no key (one per line or comma-separated)"
+                )));
+            }
+            guard.api_keys.extend(keys);
+        }
+        if let Some(flag) = var("EXPOSE_MESSAGE_CONTENT") {
+            guard.expose_message_content = parse_bool("EXPOSE_MESSAGE_CONTENT", &flag)?;
+        }
+        if let Some(n) = var("RATE_LIMIT_PER_MINUTE") {
+            guard.rate_limit_per_minute =
+                parse_number("RATE_LIMIT_PER_MINUTE", &n, 0, 1_000_000)? as u32;
+        }
+        if let Some(secs) = var("REQUEST_TIMEOUT_SECONDS") {
+            guard.request_timeout =
+                Duration::from_secs(parse_number("REQUEST_TIMEOUT_SECONDS", &secs, 1, 3600)?);
+        }
+        if let Some(n) = var("MAX_QUERY_STRING_BYTES") {
+            guard.max_query_bytes =
+                parse_number("MAX_QUERY_STRING_BYTES", &n, 256, 65_536)? as usize;
+        }
+        Ok(guard)
+    }
+}
+
+/// Keys separated by commas or line breaks; blanks and `#` comment lines skipped.
+fn parse_keys(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        other => Err(ConfigError(format!(
+            "{name}={other:?} is not a boolean (true or false)"
+        ))),
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -187,6 +293,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("db_tls_ca_file", &self.db_tls_ca_file)
             .field("rollup", &self.rollup)
+            .field("guard", &self.guard)
             .finish()
     }
 }
@@ -210,6 +317,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             db_tls_ca_file: None,
             rollup: RollupSettings::default(),
+            guard: GuardSettings::default(),
         }
     }
 
@@ -273,6 +381,7 @@ impl Settings {
             settings.db_tls_ca_file = Some(PathBuf::from(path.trim()));
         }
         settings.rollup = RollupSettings::from_vars(&var)?;
+        settings.guard = GuardSettings::from_vars(&var, |path| std::fs::read_to_string(path))?;
         Ok(settings)
     }
 }
@@ -397,6 +506,55 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn api_keys_come_from_the_list_and_the_file_and_are_never_printed() {
+        let dir = std::env::temp_dir().join(format!("la-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keys");
+        std::fs::write(
+            &file,
+            "# rotated 2024-12\nkey-from-file-1\n\nkey-from-file-2, key-3\n",
+        )
+        .unwrap();
+        let settings = settings_from(&[
+            ("DATABASE_URL", "x"),
+            ("API_KEYS", " key-a ,key-b,"),
+            ("API_KEYS_FILE", file.to_str().unwrap()),
+            ("RATE_LIMIT_PER_MINUTE", "120"),
+            ("EXPOSE_MESSAGE_CONTENT", "false"),
+        ])
+        .unwrap();
+        assert_eq!(
+            settings.guard.api_keys,
+            [
+                "key-a",
+                "key-b",
+                "key-from-file-1",
+                "key-from-file-2",
+                "key-3"
+            ]
+        );
+        assert_eq!(settings.guard.rate_limit_per_minute, 120);
+        assert!(!settings.guard.expose_message_content);
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("key-a") && !printed.contains("key-from-file"),
+            "{printed}"
+        );
+
+        let missing = settings_from(&[("DATABASE_URL", "x"), ("API_KEYS_FILE", "/nonexistent/k")]);
+        assert!(missing.unwrap_err().0.contains("/nonexistent/k"));
+        std::fs::write(&file, "# nothing\n").unwrap();
+        let empty = settings_from(&[
+            ("DATABASE_URL", "x"),
+            ("API_KEYS_FILE", file.to_str().unwrap()),
+        ]);
+        assert!(empty.unwrap_err().0.contains("no key"));
+        let bad = settings_from(&[("DATABASE_URL", "x"), ("EXPOSE_MESSAGE_CONTENT", "maybe")]);
+        assert!(bad.unwrap_err().0.contains("EXPOSE_MESSAGE_CONTENT"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

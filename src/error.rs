@@ -44,6 +44,16 @@ pub enum ApiError {
     QueryTimeout,
     /// A bug. The cause is logged; the response carries no SQL and no stack.
     Internal(String),
+    /// API keys are configured and the request presented none that matches (401).
+    Unauthorized,
+    /// The client spent its rate limit; it may retry after this many seconds (429).
+    RateLimited(u64),
+    /// A GET or HEAD with a body (413).
+    BodyNotAllowed,
+    /// The query string is longer than this many bytes (414).
+    QueryTooLong(usize),
+    /// The request took longer than this many seconds (504).
+    RequestTimeout(u64),
 }
 
 /// The problem+json body every error response carries.
@@ -117,6 +127,26 @@ impl ApiError {
                 "urn:litellm-analytics:problem:internal",
                 "Internal server error",
             ),
+            ApiError::Unauthorized => (
+                "urn:litellm-analytics:problem:unauthorized",
+                "API key required",
+            ),
+            ApiError::RateLimited(_) => (
+                "urn:litellm-analytics:problem:rate-limited",
+                "Too many requests",
+            ),
+            ApiError::BodyNotAllowed => (
+                "urn:litellm-analytics:problem:body-not-allowed",
+                "Request body not allowed",
+            ),
+            ApiError::QueryTooLong(_) => (
+                "urn:litellm-analytics:problem:query-too-long",
+                "Query string too long",
+            ),
+            ApiError::RequestTimeout(_) => (
+                "urn:litellm-analytics:problem:request-timeout",
+                "Request timed out",
+            ),
         }
     }
 
@@ -152,6 +182,23 @@ impl ApiError {
             ApiError::Internal(_) => {
                 "an unexpected error occurred; it has been logged".to_string()
             }
+            ApiError::Unauthorized => "this endpoint needs an API key: send it as \
+                 `Authorization: Bearer <key>` or `X-API-Key: <key>`"
+                .to_string(),
+            ApiError::RateLimited(secs) => format!(
+                "this client sent more requests than RATE_LIMIT_PER_MINUTE allows; retry in {secs} s"
+            ),
+            ApiError::BodyNotAllowed => "GET requests take no body; send the parameters in the \
+                 query string"
+                .to_string(),
+            ApiError::QueryTooLong(limit) => format!(
+                "the query string is longer than {limit} bytes; ask for fewer values (e.g. fewer \
+                 filters) per request"
+            ),
+            ApiError::RequestTimeout(secs) => format!(
+                "the request took longer than {secs} s (REQUEST_TIMEOUT_SECONDS); retry, or ask \
+                 for a shorter time range"
+            ),
         }
     }
 
@@ -193,8 +240,12 @@ impl ResponseError for ApiError {
             | ApiError::SourceUnavailable(_)
             | ApiError::ShuttingDown
             | ApiError::WarmingUp(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::QueryTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::QueryTimeout | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyNotAllowed => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::QueryTooLong(_) => StatusCode::URI_TOO_LONG,
         }
     }
 
@@ -204,6 +255,7 @@ impl ResponseError for ApiError {
             ApiError::DatabaseUnavailable(cause) => log::warn!("database unavailable: {cause}"),
             ApiError::SourceUnavailable(cause) => log::warn!("source unavailable: {cause}"),
             ApiError::QueryTimeout => log::warn!("statement timeout hit"),
+            ApiError::RequestTimeout(secs) => log::warn!("request ran past {secs} s"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -214,6 +266,15 @@ impl ResponseError for ApiError {
             }
             ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::RateLimited(secs) => {
+                response.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            ApiError::Unauthorized => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"litellm-analytics\"",
+                ));
             }
             _ => {}
         }

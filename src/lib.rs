@@ -8,6 +8,7 @@ pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod groups;
+pub mod guard;
 pub mod metrics_query;
 pub mod openapi;
 pub mod params;
@@ -103,6 +104,7 @@ impl Application {
             draining: AtomicBool::new(false),
             flights: Default::default(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            guard: guard::Guard::new(settings.guard.clone()),
         });
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();
@@ -117,6 +119,7 @@ impl Application {
         );
         tokio::spawn(detect_schema_early(state.clone().into_inner()));
         tokio::spawn(rollup::run_refresher(rollup, db));
+        log_guard(&settings.guard);
         if settings.trusted_proxies.is_empty() {
             log::info!("TRUSTED_PROXIES unset: access logs show the peer address, X-Forwarded-For is ignored");
         }
@@ -128,7 +131,12 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
+                // The last wrap runs first: request context, security headers, CORS (answers
+                // preflights before the key check, and decorates 401s so browsers can read
+                // them), then the guard.
+                .wrap(from_fn(guard::guard))
                 .wrap(cors(&cors_origins))
+                .wrap(from_fn(guard::security_headers))
                 .wrap(from_fn(request_context::request_context))
                 .configure(routes::configure)
                 .service(web::redirect("/docs", "/docs/"))
@@ -236,6 +244,31 @@ async fn detect_schema_early(state: Arc<AppState>) {
     if let Err(e) = outcome {
         log::warn!("database not ready at start-up ({e}); serving anyway and retrying on demand");
     }
+}
+
+/// Says at start-up how the API is protected (never the keys themselves).
+fn log_guard(guard: &config::GuardSettings) {
+    if guard.api_keys.is_empty() {
+        log::warn!(
+            "API_KEYS is not set: the API is open to anyone who can reach it, including \
+             /recentmessages and /sessions/{{id}} (conversation content); set API_KEYS or \
+             API_KEYS_FILE, or EXPOSE_MESSAGE_CONTENT=false"
+        );
+    } else {
+        log::info!(
+            "API keys required ({} configured) on every endpoint but /, /health*, /docs, \
+             /openapi.json and /dashboard",
+            guard.api_keys.len()
+        );
+    }
+    log::info!(
+        "limits: RATE_LIMIT_PER_MINUTE={} per client, REQUEST_TIMEOUT_SECONDS={}, \
+         MAX_QUERY_STRING_BYTES={}, EXPOSE_MESSAGE_CONTENT={}",
+        guard.rate_limit_per_minute,
+        guard.request_timeout.as_secs(),
+        guard.max_query_bytes,
+        guard.expose_message_content
+    );
 }
 
 /// Browsers may call the API from the configured origins; the API is read-only, so GET only.

@@ -1,7 +1,10 @@
 //! The OpenAPI document, generated from the handlers and types so docs and code cannot drift.
 
 use serde::Serialize;
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::error::{InvalidParam, Problem};
 use crate::routes;
@@ -61,9 +64,86 @@ pub enum AgentErrors {
         })
     )]
     Timeout(Problem),
+    /// The server requires an API key (API_KEYS) and the request carried none that matches.
+    #[response(
+        status = 401,
+        content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "Bearer realm=\"litellm-analytics\"")),
+        example = json!({
+            "type": "urn:litellm-analytics:problem:unauthorized",
+            "title": "API key required",
+            "status": 401,
+            "detail": "this endpoint needs an API key: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`"
+        })
+    )]
+    Unauthorized(Problem),
+    /// A GET carried a body; parameters go in the query string.
+    #[response(status = 413, content_type = "application/problem+json")]
+    BodyNotAllowed(Problem),
+    /// The query string is longer than MAX_QUERY_STRING_BYTES.
+    #[response(status = 414, content_type = "application/problem+json")]
+    QueryTooLong(Problem),
+    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE); retry after `Retry-After`.
+    #[response(
+        status = 429,
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds until a request is allowed again")),
+        example = json!({
+            "type": "urn:litellm-analytics:problem:rate-limited",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": "this client sent more requests than RATE_LIMIT_PER_MINUTE allows; retry in 2 s"
+        })
+    )]
+    RateLimited(Problem),
     /// A bug; the cause is in the service log, not in the response.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(Problem),
+}
+
+/// Limits that apply to the public endpoints too (no key, no rate limit there).
+#[allow(dead_code)] // documentation only
+#[derive(IntoResponses)]
+pub enum RequestLimits {
+    /// A GET carried a body; parameters go in the query string.
+    #[response(status = 413, content_type = "application/problem+json")]
+    BodyNotAllowed(Problem),
+    /// The query string is longer than MAX_QUERY_STRING_BYTES.
+    #[response(status = 414, content_type = "application/problem+json")]
+    QueryTooLong(Problem),
+}
+
+/// The API-key schemes (either works) and the requirement on every operation that does not
+/// opt out (health, root).
+pub struct ApiKeySecurity;
+
+impl Modify for ApiKeySecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key from the server's API_KEYS, as `Authorization: Bearer <key>` \
+                         (only when the server sets API_KEYS)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "The same key as an `X-API-Key` header",
+            ))),
+        );
+        openapi.security = Some(vec![
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("api_key", Vec::<String>::new()),
+        ]);
+    }
 }
 
 /// Links for clients that start at the root.
@@ -103,6 +183,7 @@ pub struct Links {
         routes::root::root,
     ),
     components(schemas(Problem, InvalidParam, DateRange)),
+    modifiers(&ApiKeySecurity),
     tags(
         (name = "analytics", description = "Per-agent, per-version analytics over LiteLLM_SpendLogs"),
         (name = "service", description = "Health and discovery"),

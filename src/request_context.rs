@@ -75,7 +75,7 @@ pub async fn request_context(
 }
 
 /// Every `X-Forwarded-For` hop, in order, from all such headers.
-fn forwarded_for(headers: &HeaderMap) -> Vec<String> {
+pub fn forwarded_for(headers: &HeaderMap) -> Vec<String> {
     headers
         .get_all(FORWARDED_FOR)
         .filter_map(|v| v.to_str().ok())

@@ -3,6 +3,7 @@
 //! instance should get traffic (readiness probe and the load balancer's health check: the
 //! database answers and the service is not shutting down); `/health` is the spec's check.
 
+use crate::openapi::RequestLimits;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -57,10 +58,12 @@ async fn database_answers(state: &AppState) -> Result<(), ApiError> {
     get,
     path = "/health",
     tag = "service",
+    security(()),
     responses(
         (status = 200, description = "The database answered", body = HealthStatus),
         (status = 503, description = "The database did not answer within 2 s",
-         body = Problem, content_type = "application/problem+json")
+         body = Problem, content_type = "application/problem+json"),
+        RequestLimits
     )
 )]
 pub async fn health(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
@@ -73,7 +76,8 @@ pub async fn health(state: web::Data<AppState>) -> Result<web::Json<HealthStatus
     get,
     path = "/health/live",
     tag = "service",
-    responses((status = 200, description = "The process is up", body = HealthStatus))
+    security(()),
+    responses((status = 200, description = "The process is up", body = HealthStatus), RequestLimits)
 )]
 pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
     HealthStatus::now("alive", &state)
@@ -86,10 +90,12 @@ pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
     get,
     path = "/health/ready",
     tag = "service",
+    security(()),
     responses(
         (status = 200, description = "Ready for traffic", body = HealthStatus),
         (status = 503, description = "Shutting down, still loading the rollup, or the database did not answer within 2 s",
-         body = Problem, content_type = "application/problem+json")
+         body = Problem, content_type = "application/problem+json"),
+        RequestLimits
     )
 )]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {

@@ -51,9 +51,10 @@ pub struct RecentMessage {
     /// response.model (what the provider reported), else the row's model.
     #[schema(example = "gpt-4o-2024-08-06")]
     pub model_name: String,
-    /// The assistant's reply: response.choices[0].message.content.
+    /// The assistant's reply: response.choices[0].message.content. Null when the server hides
+    /// conversation content (EXPOSE_MESSAGE_CONTENT=false).
     #[schema(example = "Hello! How can I help?")]
-    pub message: String,
+    pub message: Option<String>,
     /// LiteLLM's request id (the row's primary key).
     #[schema(example = "chatcmpl-9f2c")]
     pub request_id: String,
@@ -67,8 +68,27 @@ impl RecentMessage {
             message_length: row.message.chars().count() as i64,
             agent_name: q.agent.name.clone(),
             model_name: row.model_name.unwrap_or_default(),
-            message: row.message,
+            message: Some(row.message),
             request_id: row.request_id,
+        }
+    }
+
+    /// The same without its text (EXPOSE_MESSAGE_CONTENT=false); the length stays.
+    fn without_content(mut self) -> Self {
+        self.message = None;
+        self
+    }
+}
+
+/// The page's rows as messages, with or without their text.
+fn messages(expose: bool) -> fn(&AgentQuery, Vec<MessageRow>) -> Vec<RecentMessage> {
+    if expose {
+        |q, rows| rows.into_iter().map(|r| RecentMessage::new(q, r)).collect()
+    } else {
+        |q, rows| {
+            rows.into_iter()
+                .map(|r| RecentMessage::new(q, r).without_content())
+                .collect()
         }
     }
 }
@@ -103,8 +123,7 @@ pub async fn recent_messages(
             &answer.value.query.agent.name,
             &answer.value.query.agent.version,
         ]);
-        let items: fn(&AgentQuery, Vec<MessageRow>) -> Vec<RecentMessage> =
-            |q, rows| rows.into_iter().map(|r| RecentMessage::new(q, r)).collect();
+        let items = messages(state.guard.settings.expose_message_content);
         return Ok(stream_pages(
             state,
             params.into_inner(),
@@ -122,11 +141,7 @@ pub async fn recent_messages(
                 agent_name: q.agent.name.clone(),
                 agent_version: q.agent.version.clone(),
                 date_range: q.window.date_range(),
-                messages: page
-                    .rows
-                    .into_iter()
-                    .map(|r| RecentMessage::new(q, r))
-                    .collect(),
+                messages: messages(state.guard.settings.expose_message_content)(q, page.rows),
                 next_cursor: page.next_cursor,
             }
         }))

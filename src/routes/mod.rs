@@ -18,7 +18,9 @@ use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder};
+use actix_web::dev::HttpServiceFactory;
+use actix_web::middleware::from_fn;
+use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder};
 use ipnet::IpNet;
 use serde::Serialize;
 
@@ -47,6 +49,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpNet>,
     /// Identical concurrent requests (same path and query) share one computation.
     pub flights: SingleFlight<String, SharedBody>,
+    /// API keys, rate limit and request limits.
+    pub guard: crate::guard::Guard,
 }
 
 /// Answers through single-flight: requests with the same path and query string that arrive
@@ -91,7 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A resource answering GET (and HEAD, the same without the body), and 405 with
 /// `Allow: GET, HEAD` to any other method.
-fn get_only<F, Args>(path: &str, handler: F) -> Resource
+fn get_only<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory
 where
     F: Handler<Args> + Clone,
     Args: FromRequest + 'static,
@@ -101,6 +105,7 @@ where
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(method_not_allowed))
+        .wrap(from_fn(crate::guard::deadline))
 }
 
 async fn method_not_allowed() -> Result<&'static str, ApiError> {

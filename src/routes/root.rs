@@ -1,5 +1,6 @@
 //! GET / — what this is and where to go next.
 
+use crate::openapi::RequestLimits;
 use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -22,7 +23,8 @@ pub struct ServiceInfo {
     get,
     path = "/",
     tag = "service",
-    responses((status = 200, description = "Service information", body = ServiceInfo))
+    security(()),
+    responses((status = 200, description = "Service information", body = ServiceInfo), RequestLimits)
 )]
 pub async fn root() -> web::Json<ServiceInfo> {
     web::Json(ServiceInfo {

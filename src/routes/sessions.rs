@@ -223,7 +223,8 @@ pub struct SessionRequest {
     /// For failures: LiteLLM's error_information.error_class.
     #[schema(example = json!(null))]
     pub error_class: Option<String>,
-    /// For failures: LiteLLM's error_information.error_message.
+    /// For failures: LiteLLM's error_information.error_message (null when the server hides
+    /// conversation content: EXPOSE_MESSAGE_CONTENT=false).
     #[schema(example = json!(null))]
     pub error_message: Option<String>,
 }
@@ -325,7 +326,7 @@ pub async fn session_detail(
                 agent_version: q.agent.version.clone(),
                 date_range: q.window.date_range(),
                 session: Session::from(&summary.value),
-                requests: rows.into_iter().map(SessionRequest::from).collect(),
+                requests: session_requests_of(rows, state.guard.settings.expose_message_content),
                 next_cursor,
             },
             as_of: summary.as_of,
@@ -396,13 +397,27 @@ async fn session_requests_csv(
                 }
             }
         };
-        let requests: Vec<SessionRequest> = rows.into_iter().map(SessionRequest::from).collect();
+        let requests = session_requests_of(rows, walk.state.guard.settings.expose_message_content);
         let columns = columns_of(&SessionRequest::default());
         let chunk = to_csv(&columns, &requests, walk.header).map(web::Bytes::from);
         walk.header = false;
         Some((chunk, walk))
     });
     Ok(csv_stream(&name, stream))
+}
+
+/// The rows as requests; without error messages (which can quote conversation content) when the
+/// server hides content.
+fn session_requests_of(rows: Vec<SessionRequestRow>, expose_content: bool) -> Vec<SessionRequest> {
+    rows.into_iter()
+        .map(SessionRequest::from)
+        .map(|mut r| {
+            if !expose_content {
+                r.error_message = None;
+            }
+            r
+        })
+        .collect()
 }
 
 /// The session's totals, or 404 when it has no request of this agent version in the window.

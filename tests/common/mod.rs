@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own subset of the harness
 
 pub mod binary;
+pub mod cluster;
 pub mod fixture;
 pub mod forwarder;
 pub mod ops;

@@ -1,0 +1,307 @@
+//! What stands between the internet and the database: API keys, a per-client rate limit, request
+//! limits (no bodies, bounded query strings, a per-request timeout) and the security headers every
+//! response carries. The database side of the limits is the pool: at most `DB_POOL_SIZE`
+//! connections, and a request that waits 2 s for one gets a 503 (see db.rs).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, ResponseError};
+
+use crate::config::GuardSettings;
+use crate::error::ApiError;
+use crate::request_context::{client_address, forwarded_for};
+use crate::routes::AppState;
+
+const API_KEY_HEADER: &str = "x-api-key";
+
+/// The guard's settings and the rate limiter's state, shared by all workers.
+pub struct Guard {
+    pub settings: GuardSettings,
+    limiter: Option<RateLimiter>,
+}
+
+impl Guard {
+    pub fn new(settings: GuardSettings) -> Guard {
+        let limiter = (settings.rate_limit_per_minute > 0)
+            .then(|| RateLimiter::new(settings.rate_limit_per_minute));
+        Guard { settings, limiter }
+    }
+
+    /// Which configured key `candidate` is, compared in constant time: every key is compared in
+    /// full, whatever matched before, so timing does not tell how much of a guess was right.
+    fn key_index(&self, candidate: &str) -> Option<usize> {
+        let mut found = None;
+        for (i, key) in self.settings.api_keys.iter().enumerate() {
+            if constant_time_eq(candidate.as_bytes(), key.as_bytes()) {
+                found = Some(i);
+            }
+        }
+        found
+    }
+}
+
+/// Paths anyone may read: liveness, the service's self-description, the API description and
+/// the dashboard's static files (neither holds data; the dashboard asks for a key itself).
+pub fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/" | "/health" | "/openapi.json" | "/docs" | "/dashboard"
+    ) || path.starts_with("/health/")
+        || path.starts_with("/docs/")
+        || path.starts_with("/dashboard/")
+}
+
+/// Byte strings equal, in time that depends only on their lengths (never on where they differ).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len().max(b.len());
+    let mut diff = (a.len() ^ b.len()) as u64;
+    for i in 0..len {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+fn presented_key(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, key) = value.trim().split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| key.trim().to_string());
+    }
+    headers
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+}
+
+/// Token buckets per client: `per_minute` requests of burst, refilled at `per_minute` a minute.
+struct RateLimiter {
+    per_minute: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+/// Beyond this many tracked clients, full (idle) buckets are forgotten.
+const MAX_TRACKED_CLIENTS: usize = 10_000;
+
+impl RateLimiter {
+    fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute: f64::from(per_minute),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `client`, or says how long until one is available.
+    fn take(&self, client: &str, now: Instant) -> Result<(), Duration> {
+        let per_second = self.per_minute / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_TRACKED_CLIENTS && !buckets.contains_key(client) {
+            let full = self.per_minute;
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < full
+            });
+        }
+        let (tokens, last) = buckets
+            .entry(client.to_string())
+            .or_insert((self.per_minute, now));
+        *tokens =
+            (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(self.per_minute);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / per_second))
+        }
+    }
+}
+
+/// Everything checked before a request runs, in order: no body on GET/HEAD, a bounded query
+/// string, the API key, the rate limit.
+fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<(), ApiError> {
+    let headers = req.headers();
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING) {
+            return Err(ApiError::BodyNotAllowed);
+        }
+    }
+    if req.query_string().len() > guard.settings.max_query_bytes {
+        return Err(ApiError::QueryTooLong(guard.settings.max_query_bytes));
+    }
+    let public = is_public(req.path());
+    let mut client = None;
+    if !guard.settings.api_keys.is_empty() && !public {
+        let index = presented_key(headers)
+            .and_then(|key| guard.key_index(&key))
+            .ok_or(ApiError::Unauthorized)?;
+        client = Some(format!("key:{index}"));
+    }
+    if let Some(limiter) = &guard.limiter {
+        if !req.path().starts_with("/health") {
+            let client = client.unwrap_or_else(|| {
+                let address = client_address(
+                    req.peer_addr().map(|a| a.ip()),
+                    &forwarded_for(headers),
+                    &state.trusted_proxies,
+                );
+                format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
+            });
+            limiter
+                .take(&client, Instant::now())
+                .map_err(|wait| ApiError::RateLimited(wait.as_secs().max(1)))?;
+        }
+    }
+    Ok(())
+}
+
+/// The guard middleware (`actix_web::middleware::from_fn(guard)`): admits the request or answers
+/// the problem.
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    if let Err(problem) = admit(&req, &state, &state.guard) {
+        return Ok(req
+            .into_response(problem.error_response())
+            .map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// Bounds how long a request may take (REQUEST_TIMEOUT_SECONDS); wraps each resource, after
+/// routing, where the request may be shared (the router needs it unshared).
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(limit) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.guard.settings.request_timeout)
+    else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let request = req.request().clone();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(response) => response.map(ServiceResponse::map_into_left_body),
+        Err(_) => {
+            let problem = ApiError::RequestTimeout(limit.as_secs());
+            Ok(ServiceResponse::new(request, problem.error_response()).map_into_right_body())
+        }
+    }
+}
+
+/// Swagger UI and the dashboard: own scripts only, inline styles (Swagger UI sets them), images
+/// from the page or data: URLs, API calls to this origin only, never framed.
+const CSP_PAGES: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; \
+     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// JSON and CSV answers are never rendered as pages.
+const CSP_DATA: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/// Headers every response carries (`from_fn(security_headers)`), errors included.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let pages = {
+        let path = req.path();
+        path == "/docs" || path.starts_with("/docs/") || path.starts_with("/dashboard")
+    };
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        if pages { CSP_PAGES } else { CSP_DATA },
+    );
+    // Analytics and conversation content must not sit in shared or browser caches; the static
+    // pages may be cached briefly.
+    set(
+        header::CACHE_CONTROL,
+        if pages { "no-cache" } else { "no-store" },
+    );
+    headers.remove(header::SERVER);
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq(b"secret-key", b"secret-key"));
+        assert!(!constant_time_eq(b"secret-key", b"secret-kez"));
+        assert!(!constant_time_eq(b"secret-key", b"secret-key-longer"));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn bearer_and_x_api_key_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(presented_key(&headers).as_deref(), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(presented_key(&headers), None);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static(API_KEY_HEADER),
+            HeaderValue::from_static(" abc "),
+        );
+        assert_eq!(presented_key(&headers).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn token_bucket_allows_a_burst_then_refills() {
+        let limiter = RateLimiter::new(3);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.take("a", t0).is_ok());
+        }
+        let wait = limiter.take("a", t0).unwrap_err();
+        assert_eq!(wait.as_secs(), 20); // 3 a minute: one token every 20 s
+        assert!(
+            limiter.take("b", t0).is_ok(),
+            "clients have their own buckets"
+        );
+        assert!(limiter.take("a", t0 + Duration::from_secs(20)).is_ok());
+        assert!(limiter.take("a", t0 + Duration::from_secs(20)).is_err());
+    }
+}
