@@ -61,11 +61,14 @@ pub struct TimeParams {
 
     /// Instead of `days`: the range's start, inclusive — RFC 3339 (`2024-12-01T00:00:00Z`) or a
     /// date (`2024-12-01`, midnight in `tz`). Needs `end`; at most 400 days.
-    #[param(value_type = Option<String>, example = "2024-12-01")]
+    // No example value on start/end: Swagger UI's "Try it out" would fill it in next to `days`,
+    // which is a 422.
+    #[param(value_type = Option<String>)]
     pub start: Option<String>,
 
-    /// Instead of `days`: the range's end, exclusive — RFC 3339 or a date (midnight in `tz`).
-    #[param(value_type = Option<String>, example = "2024-12-08")]
+    /// Instead of `days`: the range's end, exclusive — RFC 3339 (`2024-12-08T00:00:00Z`) or a
+    /// date (`2024-12-08`, midnight in `tz`).
+    #[param(value_type = Option<String>)]
     pub end: Option<String>,
 
     /// IANA time zone of the calendar: dates in `date_range`, daily/weekly buckets and date-only

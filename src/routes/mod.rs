@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod agents;
+pub mod dashboard;
 pub mod health;
 pub mod latency;
 pub mod messages;
@@ -90,7 +91,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_only("/users", users::users))
         .service(get_only("/agents", agents::agents))
         .service(get_only("/agents/compare", agents::compare))
-        .service(get_only("/metrics/query", metrics::metrics_query));
+        .service(get_only("/metrics/query", metrics::metrics_query))
+        .service(get_only("/dashboard", dashboard::redirect))
+        .service(get_only("/dashboard/{file:.*}", dashboard::asset));
 }
 
 /// A resource answering GET (and HEAD, the same without the body), and 405 with
