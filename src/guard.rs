@@ -70,21 +70,20 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
-fn presented_key(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers
+/// The keys a request presents: `Authorization: Bearer <key>` and/or `X-API-Key: <key>` (an
+/// `Authorization` of another scheme, e.g. Basic from a proxy in front, is not a key).
+fn presented_keys(headers: &HeaderMap) -> Vec<String> {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    {
-        let (scheme, key) = value.trim().split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| key.trim().to_string());
-    }
-    headers
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim().to_string());
+    let header_key = headers
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string())
+        .map(|v| v.trim().to_string());
+    bearer.into_iter().chain(header_key).collect()
 }
 
 /// Token buckets per client: `per_minute` requests of burst, refilled at `per_minute` a minute.
@@ -148,8 +147,9 @@ fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<(), Ap
     let public = is_public(req.path());
     let mut client = None;
     if !guard.settings.api_keys.is_empty() && !public {
-        let index = presented_key(headers)
-            .and_then(|key| guard.key_index(&key))
+        let index = presented_keys(headers)
+            .iter()
+            .find_map(|key| guard.key_index(key))
             .ok_or(ApiError::Unauthorized)?;
         client = Some(format!("key:{index}"));
     }
@@ -277,15 +277,19 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer abc"),
         );
-        assert_eq!(presented_key(&headers).as_deref(), Some("abc"));
+        assert_eq!(presented_keys(&headers), ["abc"]);
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(presented_key(&headers), None);
-        let mut headers = HeaderMap::new();
+        assert!(presented_keys(&headers).is_empty());
         headers.insert(
             HeaderName::from_static(API_KEY_HEADER),
-            HeaderValue::from_static(" abc "),
+            HeaderValue::from_static(" def "),
         );
-        assert_eq!(presented_key(&headers).as_deref(), Some("abc"));
+        assert_eq!(presented_keys(&headers), ["def"]);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
+        assert_eq!(presented_keys(&headers), ["abc", "def"]);
     }
 
     #[test]

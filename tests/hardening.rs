@@ -106,6 +106,17 @@ async fn with_api_keys_every_data_endpoint_needs_one() {
             assert_eq!(status, 401, "{path} with {wrong:?}");
         }
     }
+    // A proxy's Basic credentials next to a valid X-API-Key: the key counts.
+    let path = format!("/total-tokens?{}", agent_query(NAME, VERSION, 7));
+    let both = app
+        .http
+        .get(format!("{}{path}", app.address))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .header("X-API-Key", OTHER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), 200);
     // The API description and Swagger UI stay readable, so people can find the Authorize button.
     let doc = app.get_json("/openapi.json", 200).await;
     assert_eq!(

@@ -127,13 +127,20 @@ function tile(label, value, unit = "") {
 
 async function loadOverview() {
   const q = query();
+  // A day or two reads better per hour.
+  const unit = state.days <= 2 ? "hour" : "day";
+  const series = query({ granularity: unit });
   const [summary, totals, timeline, tokens, latency] = await Promise.all([
     api(`/analytics/agent?${q}`),
     api(`/total-tokens?${q}`),
-    api(`/activitytimeline?${q}`),
-    api(`/tokens-usage?${q}`),
+    api(`/activitytimeline?${series}`),
+    api(`/tokens-usage?${series}`),
     api(`/latency?${q}`),
   ]);
+  for (const [chart, what] of [["sessions", "Sessions"], ["tokens", "Tokens"], ["spend", "Spend"], ["errors", "Failed requests"]]) {
+    const caption = $(`chart-${chart}`).previousElementSibling.firstChild;
+    caption.nodeValue = `${what} per ${unit}${chart === "spend" ? " (USD)" : ""} `;
+  }
   const m = summary.metrics;
   const p95 = latency.overall.duration.p95_ms;
   $("tiles").replaceChildren(
@@ -150,22 +157,26 @@ async function loadOverview() {
     anomaly: "anomaly",
     format: (v) => fmtInt.format(v),
     integer: true,
+    hourly: unit === "hour",
   });
   barChart($("chart-tokens"), tokens.daily_tokens, {
     series: [{ key: "prompt_tokens", cls: "" }, { key: "completion_tokens", cls: "completion" }],
     anomaly: "anomaly",
     format: compact,
     integer: true,
+    hourly: unit === "hour",
   });
   barChart($("chart-spend"), tokens.daily_tokens, {
     series: [{ key: "spend", cls: "" }],
     format: (v) => (v === 0 ? "$0" : "$" + (v < 0.1 ? fmtDec(3).format(v) : fmtDec(2).format(v))),
+    hourly: unit === "hour",
   });
   barChart($("chart-errors"), timeline.daily_sessions, {
     series: [{ key: "failed_requests", cls: "errors" }],
     anomaly: "error_anomaly",
     format: (v) => fmtInt.format(v),
     integer: true,
+    hourly: unit === "hour",
   });
 }
 
@@ -193,7 +204,7 @@ function svgEl(name, attrs = {}, text) {
 }
 
 /** Stacked bars per bucket, y axis with 4 gridlines, dates below, anomaly markers above. */
-function barChart(container, points, { series, anomaly, format, integer = false }) {
+function barChart(container, points, { series, anomaly, format, integer = false, hourly = false }) {
   const width = 560, height = 240;
   const left = 66, right = 10, top = 18, bottom = 30;
   const plotW = width - left - right, plotH = height - top - bottom;
@@ -215,18 +226,21 @@ function barChart(container, points, { series, anomaly, format, integer = false 
       const h = ((p[s.key] || 0) / yTop) * plotH;
       if (h > 0) {
         const rect = svgEl("rect", { x, y: base - h, width: barW, height: h, class: `bar ${s.cls}`.trim() });
-        rect.append(svgEl("title", {}, `${p.date}: ${format(p[s.key])} ${s.key.replace(/_/g, " ")}`));
+        rect.append(svgEl("title", {}, `${p.bucket_start}: ${format(p[s.key])} ${s.key.replace(/_/g, " ")}`));
         svg.append(rect);
         base -= h;
       }
     }
     if (i % labelEvery === 0) {
-      svg.append(svgEl("text", { x: x + barW / 2, y: height - 10, "text-anchor": "middle" }, p.date.slice(5)));
+      // Hourly buckets show their hour (midnight shows the date), daily ones the date.
+      const hour = p.bucket_start.slice(11, 16);
+      const label = hourly && hour !== "00:00" ? hour : p.date.slice(5);
+      svg.append(svgEl("text", { x: x + barW / 2, y: height - 10, "text-anchor": "middle" }, label));
     }
     if (anomaly && p[anomaly]) {
       const cx = x + barW / 2, cy = Math.max(top + 2, base - 8);
       const marker = svgEl("path", { d: `M ${cx - 6} ${cy - 10} L ${cx + 6} ${cy - 10} L ${cx} ${cy} Z`, class: "anomaly", "data-anomaly": p[anomaly] });
-      marker.append(svgEl("title", {}, `${p.date}: ${p[anomaly]}`));
+      marker.append(svgEl("title", {}, `${p.bucket_start}: ${p[anomaly]}`));
       svg.append(marker);
     }
   });

@@ -186,6 +186,18 @@ await scenario("dashboard: key prompt, tiles, charts, comparison, paging, screen
   check(overlaps.every((n) => n === 0), `overlapping chart labels: ${overlaps}`);
   await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
 
+  // The last 24 hours: the same totals (every fixture row is younger), charted per hour.
+  await page.selectOption("#days", "1");
+  await page.waitForFunction(
+    () => document.body.dataset.loaded === "overview" &&
+      document.querySelector("#chart-sessions").previousElementSibling.textContent.startsWith("Sessions per hour"),
+    null, { timeout: 15000 });
+  const messages24h = await page.locator('.tile[data-metric="Messages"] .value').innerText();
+  check(messages24h === "25", `24 h messages tile: ${messages24h}`);
+  const hourlyBars = await page.locator("#chart-sessions svg rect.bar").count();
+  check(hourlyBars >= 12, `hourly sessions chart has ${hourlyBars} bars`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-overview-24h.png"), fullPage: true });
+
   await page.click('nav.tabs a[data-view="compare"]');
   await page.waitForSelector('body[data-loaded="compare"]', { timeout: 15000 });
   const header = await page.$$eval("#compare-table th", (ths) => ths.map((t) => t.textContent));
