@@ -168,7 +168,8 @@ async function loadOverview() {
   });
   barChart($("chart-spend"), tokens.daily_tokens, {
     series: [{ key: "spend", cls: "" }],
-    format: (v) => (v === 0 ? "$0" : "$" + (v < 0.1 ? fmtDec(3).format(v) : fmtDec(2).format(v))),
+    // Axis ticks get as many decimals as the step needs, so no two ticks read the same.
+    format: (v, step) => (v === 0 ? "$0" : "$" + fmtDec(step === undefined ? (v < 1 ? 4 : 2) : Math.max(2, decimalsOf(step))).format(v)),
     hourly: unit === "hour",
   });
   barChart($("chart-errors"), timeline.daily_sessions, {
@@ -184,6 +185,15 @@ function compact(v) {
   if (v >= 1e6) return fmtDec(1).format(v / 1e6) + "M";
   if (v >= 1e4) return fmtInt.format(Math.round(v / 1e3)) + "k";
   return fmtInt.format(v);
+}
+
+/** The fewest decimals that show `step` exactly (0.0005 → 4, 2.5 → 1, 20 → 0). */
+function decimalsOf(step) {
+  for (let d = 0; d < 8; d++) {
+    const scaled = step * Math.pow(10, d);
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-6) return d;
+  }
+  return 8;
 }
 
 /** "Nice" upper bound and step for an axis from 0 to max. */
@@ -214,7 +224,7 @@ function barChart(container, points, { series, anomaly, format, integer = false,
   for (let v = 0; v <= yTop + step / 2; v += step) {
     const y = top + plotH - (v / yTop) * plotH;
     svg.append(svgEl("line", { x1: left, x2: width - right, y1: y, y2: y, class: "grid" }));
-    svg.append(svgEl("text", { x: left - 8, y: y + 4, "text-anchor": "end" }, format(v)));
+    svg.append(svgEl("text", { x: left - 8, y: y + 4, "text-anchor": "end" }, format(v, step)));
   }
   const slot = plotW / Math.max(points.length, 1);
   const barW = Math.max(2, Math.min(48, slot * 0.7));
