@@ -137,10 +137,8 @@ async function loadOverview() {
     api(`/tokens-usage?${series}`),
     api(`/latency?${q}`),
   ]);
-  for (const [chart, what] of [["sessions", "Sessions"], ["tokens", "Tokens"], ["spend", "Spend"], ["errors", "Failed requests"]]) {
-    const caption = $(`chart-${chart}`).previousElementSibling.firstChild;
-    caption.nodeValue = `${what} per ${unit}${chart === "spend" ? " (USD)" : ""} `;
-  }
+  document.querySelectorAll("#view-overview .per").forEach((el) => (el.textContent = unit));
+  const hourly = unit === "hour";
   const m = summary.metrics;
   const p95 = latency.overall.duration.p95_ms;
   $("tiles").replaceChildren(
@@ -157,27 +155,27 @@ async function loadOverview() {
     anomaly: "anomaly",
     format: (v) => fmtInt.format(v),
     integer: true,
-    hourly: unit === "hour",
+    hourly,
   });
   barChart($("chart-tokens"), tokens.daily_tokens, {
     series: [{ key: "prompt_tokens", cls: "" }, { key: "completion_tokens", cls: "completion" }],
     anomaly: "anomaly",
     format: compact,
     integer: true,
-    hourly: unit === "hour",
+    hourly,
   });
   barChart($("chart-spend"), tokens.daily_tokens, {
     series: [{ key: "spend", cls: "" }],
-    // Axis ticks get as many decimals as the step needs, so no two ticks read the same.
+    // Axis ticks (given their step) get the decimals the step needs, so no two read the same.
     format: (v, step) => (v === 0 ? "$0" : "$" + fmtDec(step === undefined ? (v < 1 ? 4 : 2) : Math.max(2, decimalsOf(step))).format(v)),
-    hourly: unit === "hour",
+    hourly,
   });
   barChart($("chart-errors"), timeline.daily_sessions, {
     series: [{ key: "failed_requests", cls: "errors" }],
     anomaly: "error_anomaly",
     format: (v) => fmtInt.format(v),
     integer: true,
-    hourly: unit === "hour",
+    hourly,
   });
 }
 
