@@ -167,6 +167,37 @@ impl AppState {
 }
 
 impl AppState {
+    /// `compute` over the rollup, when it is fresh and covers the window: CPU-heavy work (it
+    /// walks every row of the window), so it is admitted against the CPU bound and runs on a
+    /// blocking thread, never on an HTTP worker. None when the rollup cannot answer (then SQL).
+    async fn from_rollup<T, F>(
+        &self,
+        q: &AgentQuery,
+        compute: F,
+    ) -> Result<Option<Answer<T>>, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&crate::rollup::store::Store, &AgentQuery) -> T + Send + 'static,
+    {
+        let now = self.clock.now();
+        if self.rollup.read(q.window.start, now).is_none() {
+            return Ok(None);
+        }
+        let permit = crate::admission::admit_cpu()?;
+        let (rollup, q) = (self.rollup.clone(), q.clone());
+        crate::admission::off_worker(move || {
+            let _slot = permit;
+            // Read again: the rollup may have gone stale while this waited for a thread.
+            let snapshot = rollup.read(q.window.start, now)?;
+            Some(Answer {
+                value: compute(&snapshot.store, &q),
+                as_of: snapshot.as_of,
+                source: Source::Memory,
+            })
+        })
+        .await
+    }
+
     /// The agent version's sessions in the window (one session, or one user's, when given).
     pub async fn sessions(
         &self,
@@ -174,22 +205,24 @@ impl AppState {
         session: Option<&str>,
         user: Option<&str>,
     ) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
-        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
-            let mut value = snapshot.store.sessions(
-                &q.agent.name,
-                &q.agent.version,
-                micros(q.window.start),
-                micros(q.window.end),
-                user,
-            );
-            if let Some(session) = session {
-                value.retain(|s| s.session_id == session);
-            }
-            return Ok(Answer {
-                value,
-                as_of: snapshot.as_of,
-                source: Source::Memory,
-            });
+        let (one_session, one_user) = (session.map(str::to_string), user.map(str::to_string));
+        let from_memory = self
+            .from_rollup(q, move |store, q| {
+                let mut value = store.sessions(
+                    &q.agent.name,
+                    &q.agent.version,
+                    micros(q.window.start),
+                    micros(q.window.end),
+                    one_user.as_deref(),
+                );
+                if let Some(session) = &one_session {
+                    value.retain(|s| &s.session_id == session);
+                }
+                value
+            })
+            .await?;
+        if let Some(answer) = from_memory {
+            return Ok(answer);
         }
         let (client, sql) = self.db.agent_client().await?;
         let value = queries::groups::sessions(&client, &sql, q, session, user).await?;
@@ -198,18 +231,18 @@ impl AppState {
 
     /// The agent version's users in the window.
     pub async fn users(&self, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
-        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
-            let value = snapshot.store.users(
-                &q.agent.name,
-                &q.agent.version,
-                micros(q.window.start),
-                micros(q.window.end),
-            );
-            return Ok(Answer {
-                value,
-                as_of: snapshot.as_of,
-                source: Source::Memory,
-            });
+        let from_memory = self
+            .from_rollup(q, |store, q| {
+                store.users(
+                    &q.agent.name,
+                    &q.agent.version,
+                    micros(q.window.start),
+                    micros(q.window.end),
+                )
+            })
+            .await?;
+        if let Some(answer) = from_memory {
+            return Ok(answer);
         }
         let (client, sql) = self.db.agent_client().await?;
         let value = queries::groups::users(&client, &sql, q).await?;

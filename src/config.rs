@@ -169,6 +169,8 @@ pub struct Settings {
     pub db_tls_ca_file: Option<PathBuf>,
     /// API keys, rate limit, request limits and content exposure (see guard.rs).
     pub guard: GuardSettings,
+    /// Bounds on expensive work: concurrent SQL and CPU-heavy requests, export size.
+    pub admission: AdmissionSettings,
 }
 
 /// Who may call the API and how much (API_KEYS, RATE_LIMIT_PER_MINUTE, ...).
@@ -294,6 +296,7 @@ impl fmt::Debug for Settings {
             .field("db_tls_ca_file", &self.db_tls_ca_file)
             .field("rollup", &self.rollup)
             .field("guard", &self.guard)
+            .field("admission", &self.admission)
             .finish()
     }
 }
@@ -318,6 +321,7 @@ impl Settings {
             db_tls_ca_file: None,
             rollup: RollupSettings::default(),
             guard: GuardSettings::default(),
+            admission: AdmissionSettings::for_pool(16),
         }
     }
 
@@ -382,6 +386,7 @@ impl Settings {
         }
         settings.rollup = RollupSettings::from_vars(&var)?;
         settings.guard = GuardSettings::from_vars(&var, |path| std::fs::read_to_string(path))?;
+        settings.admission = AdmissionSettings::from_vars(&var, settings.db_pool_size)?;
         Ok(settings)
     }
 }
@@ -462,6 +467,69 @@ impl RollupSettings {
             )));
         }
         Ok(r)
+    }
+}
+
+/// How much expensive work runs at once, and how long an export may be (ADMISSION_*,
+/// CSV_EXPORT_MAX_ROWS). Beyond the bounds, requests are refused at once (admission.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmissionSettings {
+    /// Requests on the SQL path at once (ADMISSION_MAX_DATABASE; default DB_POOL_SIZE, so an
+    /// admitted request never waits for a connection).
+    pub max_database: usize,
+    /// CPU-heavy computations over the rollup at once (ADMISSION_MAX_CPU; default one less than
+    /// the CPU cores, at least 1, so a core stays free for HTTP workers and health checks).
+    pub max_cpu: usize,
+    /// Expensive requests one client (API key, else address) runs at once
+    /// (ADMISSION_MAX_PER_CLIENT; default a quarter of DB_POOL_SIZE, at least 1).
+    pub max_per_client: usize,
+    /// Rows one CSV export holds at most (CSV_EXPORT_MAX_ROWS); a longer one ends with a
+    /// truncation row naming the cursor to continue from.
+    pub csv_max_rows: usize,
+}
+
+impl AdmissionSettings {
+    /// The defaults for a pool of `pool_size` connections.
+    pub fn for_pool(pool_size: usize) -> AdmissionSettings {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        AdmissionSettings {
+            max_database: pool_size.max(1),
+            max_cpu: cores.saturating_sub(1).max(1),
+            max_per_client: (pool_size / 4).max(1),
+            csv_max_rows: 100_000,
+        }
+    }
+
+    fn from_vars(
+        var: &impl Fn(&str) -> Option<String>,
+        pool_size: usize,
+    ) -> Result<Self, ConfigError> {
+        let mut a = AdmissionSettings::for_pool(pool_size);
+        let number = |name: &str, min: u64, max: u64| -> Result<Option<usize>, ConfigError> {
+            var(name)
+                .map(|v| parse_number(name, &v, min, max).map(|n| n as usize))
+                .transpose()
+        };
+        if let Some(n) = number("ADMISSION_MAX_DATABASE", 1, 1_000)? {
+            a.max_database = n;
+        }
+        if let Some(n) = number("ADMISSION_MAX_CPU", 1, 256)? {
+            a.max_cpu = n;
+        }
+        if let Some(n) = number("ADMISSION_MAX_PER_CLIENT", 1, 1_000)? {
+            a.max_per_client = n;
+        }
+        if let Some(n) = number("CSV_EXPORT_MAX_ROWS", 1, 100_000_000)? {
+            a.csv_max_rows = n;
+        }
+        if a.max_database > pool_size {
+            log::warn!(
+                "ADMISSION_MAX_DATABASE={} exceeds DB_POOL_SIZE={pool_size}: admitted requests \
+                 may wait up to 2 s for a connection",
+                a.max_database
+            );
+        }
+        Ok(a)
     }
 }
 

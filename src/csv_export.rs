@@ -2,6 +2,18 @@
 //! `Accept: text/csv`. Items are serialized as for JSON, flattened (`duration.p50_ms` becomes
 //! the column `duration_p50_ms`, lists are joined with `;`) and written in the endpoint's column
 //! order, with a header row. Lists stream page by page, never held in memory whole.
+//!
+//! Text from LiteLLM's callers (agent, user and session ids, messages, models) is data, never a
+//! spreadsheet formula: a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets
+//! a leading `'` (OWASP's CSV injection advice). Numbers are JSON numbers and are written as they
+//! are, so a negative number stays a number.
+//!
+//! Exports are bounded: a streamed export stops at the request deadline
+//! (REQUEST_TIMEOUT_SECONDS) and after CSV_EXPORT_MAX_ROWS rows; one that stops early ends with a
+//! truncation row `#truncated,<why>,<cursor>` (the cursor continues the export where it stopped).
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -59,16 +71,31 @@ fn flatten(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
     }
 }
 
+/// A cell's text: numbers and booleans as they are, text neutralised against formulas.
 fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| cell(Some(i)))
-            .collect::<Vec<_>>()
-            .join(";"),
+        Some(text @ (Value::String(_) | Value::Array(_))) => neutralised(raw_text(text)),
         Some(other) => other.to_string(),
+    }
+}
+
+fn raw_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(raw_text).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// `text`, with a leading `'` when a spreadsheet would read it as a formula (it starts with
+/// `=`, `+`, `-`, `@`, tab or carriage return).
+pub fn neutralised(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
     }
 }
 
@@ -138,6 +165,177 @@ pub fn csv_response(name: &str, body: Vec<u8>) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     csv_headers(&mut response, name);
     response.body(body)
+}
+
+/// The first cell of the row that ends an export cut short.
+pub const TRUNCATED_MARKER: &str = "#truncated";
+
+/// The truncation row: `#truncated,<why>,<cursor to continue with, or empty>`.
+pub fn truncation_row(why: &str, cursor: Option<&str>) -> web::Bytes {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer(Vec::new());
+    let written = writer
+        .write_record([TRUNCATED_MARKER, why, cursor.unwrap_or_default()])
+        .ok()
+        .and_then(|_| writer.into_inner().ok());
+    // Writing to memory cannot fail; should it, the marker is still a valid row.
+    web::Bytes::from(written.unwrap_or_else(|| format!("{TRUNCATED_MARKER}\r\n").into_bytes()))
+}
+
+/// How far one export may go: until `deadline` (a little before the request's own, so the
+/// truncation row is written in time) and at most `max_rows` rows.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportLimits {
+    pub deadline: tokio::time::Instant,
+    pub max_rows: usize,
+    /// REQUEST_TIMEOUT_SECONDS, named in the truncation row.
+    pub timeout_secs: u64,
+}
+
+impl ExportLimits {
+    /// The limits of the running request: its deadline (REQUEST_TIMEOUT_SECONDS after it was
+    /// routed) less a margin for the last row, and CSV_EXPORT_MAX_ROWS.
+    pub fn of(req: &HttpRequest, timeout: Duration, max_rows: usize) -> ExportLimits {
+        use actix_web::HttpMessage;
+        let deadline = req
+            .extensions()
+            .get::<crate::guard::RequestDeadline>()
+            .map_or_else(|| tokio::time::Instant::now() + timeout, |d| d.0);
+        let margin = (timeout / 10).min(Duration::from_millis(500));
+        ExportLimits {
+            deadline: deadline - margin,
+            max_rows: max_rows.max(1),
+            timeout_secs: timeout.as_secs(),
+        }
+    }
+
+    /// Rows to ask for next, when `emitted` are out: a page, or what is left of the row limit.
+    pub fn next_page_size(&self, emitted: usize, page: usize) -> usize {
+        page.min(self.max_rows.saturating_sub(emitted))
+    }
+}
+
+/// One page of an export: its rows and the cursor of the next page (None at the end).
+pub struct ExportPage<R> {
+    pub rows: Vec<R>,
+    pub next_cursor: Option<String>,
+}
+
+/// A list as one CSV download, page after page: `first` is the page already read (so that its
+/// errors were answered as problems); `fetch(cursor, size)` reads the next while the download
+/// streams, when `walk_on`. The walk stops at the end of the list, or — with a truncation row —
+/// at the deadline, at the row limit, or on an error (logged; the row says only that it stopped).
+/// The running request's admission ticket is kept until the last row.
+pub fn export_stream<R, F, Fut>(
+    name: &str,
+    first: ExportPage<R>,
+    walk_on: bool,
+    limits: ExportLimits,
+    page_size: usize,
+    fetch: F,
+) -> HttpResponse
+where
+    R: Serialize + Default + Send + 'static,
+    F: FnMut(String, usize) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<ExportPage<R>, ApiError>> + 'static,
+{
+    struct Walk<R, F> {
+        first: Option<ExportPage<R>>,
+        next: Option<String>,
+        emitted: usize,
+        columns: Option<Arc<Vec<String>>>,
+        finished: bool,
+        fetch: F,
+        ticket: Option<Arc<crate::admission::Ticket>>,
+    }
+    let walk = Walk {
+        first: Some(first),
+        next: None,
+        emitted: 0,
+        columns: None,
+        finished: false,
+        fetch,
+        ticket: crate::admission::current(),
+    };
+    let stream = futures_util::stream::unfold(walk, move |mut walk| async move {
+        if walk.finished {
+            return None;
+        }
+        let page = match walk.first.take() {
+            Some(page) => page,
+            None => {
+                let cursor = walk.next.take()?;
+                let stop = |why: String, walk: Walk<R, F>| {
+                    Some((Ok(truncation_row(&why, Some(&cursor))), walk))
+                };
+                walk.finished = true;
+                if walk.emitted >= limits.max_rows {
+                    let why = format!(
+                        "stopped after {} rows (CSV_EXPORT_MAX_ROWS); ask again with the cursor \
+                         for the rest",
+                        walk.emitted
+                    );
+                    return stop(why, walk);
+                }
+                let size = limits.next_page_size(walk.emitted, page_size);
+                let read = (walk.fetch)(cursor.clone(), size);
+                let read = async {
+                    match walk.ticket.clone() {
+                        Some(ticket) => crate::admission::within(ticket, read).await,
+                        None => read.await,
+                    }
+                };
+                match tokio::time::timeout_at(limits.deadline, read).await {
+                    Ok(Ok(page)) => {
+                        walk.finished = false;
+                        page
+                    }
+                    Ok(Err(e)) => {
+                        log::warn!("CSV export stopped after {} rows: {e}", walk.emitted);
+                        let why = format!(
+                            "stopped after {} rows: the next page could not be read; ask again \
+                             with the cursor for the rest",
+                            walk.emitted
+                        );
+                        return stop(why, walk);
+                    }
+                    Err(_) => {
+                        log::warn!(
+                            "CSV export stopped at the request deadline after {} rows",
+                            walk.emitted
+                        );
+                        let why = format!(
+                            "stopped after {} rows at the request deadline \
+                             (REQUEST_TIMEOUT_SECONDS={}); ask again with the cursor for the rest",
+                            walk.emitted, limits.timeout_secs
+                        );
+                        return stop(why, walk);
+                    }
+                }
+            }
+        };
+        walk.next = page.next_cursor.filter(|_| walk_on);
+        walk.emitted += page.rows.len();
+        let header = walk.columns.is_none();
+        let columns = walk
+            .columns
+            .get_or_insert_with(|| {
+                Arc::new(match page.rows.first() {
+                    Some(first) => columns_of(first),
+                    None => columns_of(&R::default()),
+                })
+            })
+            .clone();
+        let rows = page.rows;
+        let chunk = crate::admission::off_worker(move || to_csv(&columns, &rows, header))
+            .await
+            .and_then(|chunk| chunk)
+            .map(web::Bytes::from);
+        Some((chunk, walk))
+    });
+    csv_stream(name, stream)
 }
 
 /// A CSV response streamed chunk by chunk (each chunk is CSV text: the first with the header).

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use rustls::pki_types::pem::PemObject;
@@ -19,6 +19,9 @@ use crate::queries::{self, SpendLogsColumns, Statements};
 
 /// How long a request waits for a pooled connection, or for a new one to be made.
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a health check's outcome is reused.
+pub const HEALTH_CACHE: Duration = Duration::from_secs(1);
 
 /// Builds the pool. Connections are made lazily, so this succeeds while the database is down.
 ///
@@ -169,16 +172,28 @@ pub struct Db {
     /// One connection for background work (the rollup's refresher), so that it never takes a
     /// connection a request is waiting for.
     background: Pool,
+    /// One connection for the health checks, so that they never wait behind queries.
+    health: Pool,
+    /// The last health check's outcome and when it was taken (see [`Db::health`]).
+    health_cache: tokio::sync::Mutex<Option<(Instant, Result<(), ApiError>)>>,
     source: AgentSource,
     session: SessionSource,
     statements: OnceCell<Arc<Statements>>,
 }
 
 impl Db {
-    pub fn new(pool: Pool, background: Pool, source: AgentSource, session: SessionSource) -> Db {
+    pub fn new(
+        pool: Pool,
+        background: Pool,
+        health: Pool,
+        source: AgentSource,
+        session: SessionSource,
+    ) -> Db {
         Db {
             pool,
             background,
+            health,
+            health_cache: tokio::sync::Mutex::new(None),
             source,
             session,
             statements: OnceCell::new(),
@@ -198,9 +213,38 @@ impl Db {
         self.source
     }
 
-    /// A pooled connection, or 503 within [`POOL_TIMEOUT`].
+    /// A pooled connection, or 503 within [`POOL_TIMEOUT`]. A request is admitted first
+    /// (admission.rs): beyond the bound on concurrent SQL work it gets 503/429 at once.
     pub async fn client(&self) -> Result<Object, ApiError> {
+        crate::admission::admit_database()?;
         Ok(self.pool.get().await?)
+    }
+
+    /// Whether the database answers `SELECT 1` on the health checks' own connection within
+    /// `timeout`. The outcome is reused for [`HEALTH_CACHE`], so probes from many load balancer
+    /// nodes and kubelets cost one query a second, and checks never queue behind each other.
+    pub async fn health(&self, timeout: Duration) -> Result<(), ApiError> {
+        let mut cache = self.health_cache.lock().await;
+        if let Some((at, outcome)) = cache.as_ref() {
+            if at.elapsed() < HEALTH_CACHE {
+                return outcome.clone();
+            }
+        }
+        let check = async {
+            let client = self.health.get().await?;
+            queries::ping(&client).await
+        };
+        let outcome = match tokio::time::timeout(timeout, check).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(ApiError::DatabaseUnavailable(why))) => Err(ApiError::DatabaseUnavailable(why)),
+            Ok(Err(other)) => Err(ApiError::DatabaseUnavailable(other.to_string())),
+            Err(_) => Err(ApiError::DatabaseUnavailable(format!(
+                "SELECT 1 did not answer within {} s",
+                timeout.as_secs()
+            ))),
+        };
+        *cache = Some((Instant::now(), outcome.clone()));
+        outcome
     }
 
     /// A connection and the SQL for this database, ready to query agent data.

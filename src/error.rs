@@ -54,6 +54,14 @@ pub enum ApiError {
     QueryTooLong(usize),
     /// The request took longer than this many seconds (504).
     RequestTimeout(u64),
+    /// Every slot for this kind of expensive work is taken (admission.rs): 503, retry soon.
+    Overloaded {
+        what: &'static str,
+        limit: usize,
+        retry_after: u64,
+    },
+    /// This client already runs its share of expensive requests at once (admission.rs): 429.
+    ClientBusy { limit: usize, retry_after: u64 },
 }
 
 /// The problem+json body every error response carries.
@@ -147,6 +155,14 @@ impl ApiError {
                 "urn:litellm-analytics:problem:request-timeout",
                 "Request timed out",
             ),
+            ApiError::Overloaded { .. } => (
+                "urn:litellm-analytics:problem:overloaded",
+                "Too much expensive work in progress",
+            ),
+            ApiError::ClientBusy { .. } => (
+                "urn:litellm-analytics:problem:too-many-concurrent-requests",
+                "Too many concurrent expensive requests",
+            ),
         }
     }
 
@@ -167,9 +183,11 @@ impl ApiError {
             ApiError::MethodNotAllowed => {
                 "this endpoint only answers GET and HEAD (the API is read-only)".to_string()
             }
-            ApiError::DatabaseUnavailable(why) => {
-                format!("the LiteLLM database cannot be reached right now ({why}); retry shortly")
-            }
+            // The cause (e.g. `password authentication failed for user "postgres"`) describes
+            // the deployment, not the request: it goes to the log, never to callers.
+            ApiError::DatabaseUnavailable(_) => "database unavailable: the LiteLLM database \
+                 cannot be used right now; retry shortly (the cause is in the service's log)"
+                .to_string(),
             ApiError::SourceUnavailable(why) => why.clone(),
             ApiError::ShuttingDown => {
                 "this instance is shutting down and takes no new traffic; other instances do"
@@ -199,6 +217,16 @@ impl ApiError {
                 "the request took longer than {secs} s (REQUEST_TIMEOUT_SECONDS); retry, or ask \
                  for a shorter time range"
             ),
+            ApiError::Overloaded { what, limit, retry_after } => format!(
+                "the service is already running {limit} {what} requests (the most it admits at \
+                 once); retry in {retry_after} s, ask for a window inside the in-memory horizon, or \
+                 use a smaller limit"
+            ),
+            ApiError::ClientBusy { limit, retry_after } => format!(
+                "this client already has {limit} expensive requests (SQL, /metrics/query, \
+                 exports, session or user rankings) in progress, the most one client may run at \
+                 once (ADMISSION_MAX_PER_CLIENT); wait for them or retry in {retry_after} s"
+            ),
         }
     }
 
@@ -221,6 +249,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Internal(cause) => write!(f, "internal error: {cause}"),
+            ApiError::DatabaseUnavailable(cause) => write!(f, "database unavailable: {cause}"),
             other => f.write_str(&other.detail()),
         }
     }
@@ -239,11 +268,12 @@ impl ResponseError for ApiError {
             ApiError::DatabaseUnavailable(_)
             | ApiError::SourceUnavailable(_)
             | ApiError::ShuttingDown
-            | ApiError::WarmingUp(_) => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::WarmingUp(_)
+            | ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::QueryTimeout | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited(_) | ApiError::ClientBusy { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyNotAllowed => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::QueryTooLong(_) => StatusCode::URI_TOO_LONG,
         }
@@ -267,7 +297,13 @@ impl ResponseError for ApiError {
             ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
-            ApiError::RateLimited(secs) => {
+            ApiError::RateLimited(secs)
+            | ApiError::Overloaded {
+                retry_after: secs, ..
+            }
+            | ApiError::ClientBusy {
+                retry_after: secs, ..
+            } => {
                 response.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             ApiError::Unauthorized => {

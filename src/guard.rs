@@ -12,8 +12,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
+use actix_web::{web, Error, HttpMessage, ResponseError};
 
+use crate::admission::{self, Ticket};
 use crate::config::GuardSettings;
 use crate::error::ApiError;
 use crate::request_context::{client_address, forwarded_for};
@@ -129,8 +130,8 @@ impl RateLimiter {
 }
 
 /// Everything checked before a request runs, in order: no body on GET/HEAD, a bounded query
-/// string, the API key, the rate limit.
-fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<(), ApiError> {
+/// string, the API key, the rate limit. Says who the client is (its key, else its address).
+fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<String, ApiError> {
     let headers = req.headers();
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         let declared = headers
@@ -153,22 +154,22 @@ fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<(), Ap
             .ok_or(ApiError::Unauthorized)?;
         client = Some(format!("key:{index}"));
     }
+    let client = client.unwrap_or_else(|| {
+        let address = client_address(
+            req.peer_addr().map(|a| a.ip()),
+            &forwarded_for(headers),
+            &state.trusted_proxies,
+        );
+        format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
+    });
     if let Some(limiter) = &guard.limiter {
         if !req.path().starts_with("/health") {
-            let client = client.unwrap_or_else(|| {
-                let address = client_address(
-                    req.peer_addr().map(|a| a.ip()),
-                    &forwarded_for(headers),
-                    &state.trusted_proxies,
-                );
-                format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
-            });
             limiter
                 .take(&client, Instant::now())
                 .map_err(|wait| ApiError::RateLimited(wait.as_secs().max(1)))?;
         }
     }
-    Ok(())
+    Ok(client)
 }
 
 /// The guard middleware (`actix_web::middleware::from_fn(guard)`): admits the request or answers
@@ -183,15 +184,25 @@ pub async fn guard(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    if let Err(problem) = admit(&req, &state, &state.guard) {
-        return Ok(req
-            .into_response(problem.error_response())
-            .map_into_right_body());
-    }
-    next.call(req)
+    let client = match admit(&req, &state, &state.guard) {
+        Ok(client) => client,
+        Err(problem) => {
+            return Ok(req
+                .into_response(problem.error_response())
+                .map_into_right_body())
+        }
+    };
+    // Expensive work of this request is admitted against its client (admission.rs).
+    let ticket = Ticket::new(state.admission.clone(), client);
+    admission::within(ticket, next.call(req))
         .await
         .map(ServiceResponse::map_into_left_body)
 }
+
+/// When the running request must have ended (REQUEST_TIMEOUT_SECONDS after it was routed), for
+/// work that outlives the handler: a streamed export stops by it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDeadline(pub tokio::time::Instant);
 
 /// Bounds how long a request may take (REQUEST_TIMEOUT_SECONDS); wraps each resource, after
 /// routing, where the request may be shared (the router needs it unshared).
@@ -209,7 +220,9 @@ pub async fn deadline(
             .map(ServiceResponse::map_into_left_body);
     };
     let request = req.request().clone();
-    match tokio::time::timeout(limit, next.call(req)).await {
+    let until = tokio::time::Instant::now() + limit;
+    req.extensions_mut().insert(RequestDeadline(until));
+    match tokio::time::timeout_at(until, next.call(req)).await {
         Ok(response) => response.map(ServiceResponse::map_into_left_body),
         Err(_) => {
             let problem = ApiError::RequestTimeout(limit.as_secs());

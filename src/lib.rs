@@ -1,6 +1,7 @@
 //! litellm-analytics: a read-only analytics HTTP API over the `"LiteLLM_SpendLogs"` table of a
 //! LiteLLM proxy's Postgres database.
 
+pub mod admission;
 pub mod analytics;
 pub mod config;
 pub mod csv_export;
@@ -90,9 +91,11 @@ impl Application {
     ) -> Result<Application, StartupError> {
         let pool = db::build_pool(&settings)?;
         let background = db::build_pool_of(&settings, 1)?;
+        let health = db::build_pool_of(&settings, 1)?;
         let db = Arc::new(Db::new(
             pool,
             background,
+            health,
             settings.agent_source,
             settings.session_source,
         ));
@@ -105,6 +108,7 @@ impl Application {
             flights: Default::default(),
             trusted_proxies: settings.trusted_proxies.clone(),
             guard: guard::Guard::new(settings.guard.clone()),
+            admission: admission::Admission::new(settings.admission.clone()),
         });
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))?;
         let port = listener.local_addr()?.port();

@@ -116,7 +116,7 @@ pub async fn recent_messages(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
-        let first = csv_first_page(&page);
+        let first = csv_first_page(&page, &state);
         let answer = agent_page::<MessageRow>(&state, &params, &first).await?;
         let name = filename(&[
             "recentmessages",
@@ -125,6 +125,7 @@ pub async fn recent_messages(
         ]);
         let items = messages(state.guard.settings.expose_message_content);
         return Ok(stream_pages(
+            &req,
             state,
             params.into_inner(),
             answer.value,

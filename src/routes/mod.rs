@@ -26,7 +26,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::analytics::{render, serialize, Answer, SharedBody, Source};
-use crate::csv_export::{columns_of, csv_response, csv_stream, to_csv, wants_csv, FormatParams};
+use crate::csv_export::{
+    columns_of, csv_response, export_stream, to_csv, truncation_row, wants_csv, ExportLimits,
+    ExportPage, FormatParams,
+};
 use crate::cursor::split_page;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -52,6 +55,8 @@ pub struct AppState {
     pub flights: SingleFlight<String, SharedBody>,
     /// API keys, rate limit and request limits.
     pub guard: crate::guard::Guard,
+    /// Slots for expensive work (SQL path, CPU-heavy rollup work, exports).
+    pub admission: Arc<crate::admission::Admission>,
 }
 
 /// Answers through single-flight: requests with the same path and query string that arrive
@@ -125,12 +130,32 @@ async fn respond<T, I, F, Fut>(
     state: &AppState,
     req: &HttpRequest,
     format: &FormatParams,
-    name: impl FnOnce(&T) -> String,
-    rows_of: impl FnOnce(&T) -> &[I],
+    name: impl FnOnce(&T) -> String + Send + 'static,
+    rows_of: impl FnOnce(&T) -> &[I] + Send + 'static,
     compute: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    T: Serialize,
+    T: Serialize + Send + 'static,
+    I: Serialize + Default,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Answer<T>, ApiError>>,
+{
+    respond_capped(state, req, format, name, rows_of, |_| None, compute).await
+}
+
+/// As [`respond`], for a list cut at CSV_EXPORT_MAX_ROWS: when `cut_at` names the cursor of the
+/// rest, the CSV ends with a truncation row naming it. The CSV is written on a blocking thread.
+async fn respond_capped<T, I, F, Fut>(
+    state: &AppState,
+    req: &HttpRequest,
+    format: &FormatParams,
+    name: impl FnOnce(&T) -> String + Send + 'static,
+    rows_of: impl FnOnce(&T) -> &[I] + Send + 'static,
+    cut_at: impl FnOnce(&T) -> Option<String> + Send + 'static,
+    compute: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + Send + 'static,
     I: Serialize + Default,
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Answer<T>, ApiError>>,
@@ -139,34 +164,53 @@ where
         return shared(state, req, compute).await;
     }
     let answer = compute().await?;
-    let rows = rows_of(&answer.value);
-    let columns = match rows.first() {
-        Some(first) => columns_of(first),
-        None => columns_of(&I::default()),
-    };
-    Ok(csv_response(
-        &name(&answer.value),
-        to_csv(&columns, rows, true)?,
-    ))
+    let max_rows = state.admission.settings().csv_max_rows;
+    let (name, body) = crate::admission::off_worker(move || {
+        let value = &answer.value;
+        let rows = rows_of(value);
+        let columns = match rows.first() {
+            Some(first) => columns_of(first),
+            None => columns_of(&I::default()),
+        };
+        let mut body = to_csv(&columns, rows, true)?;
+        if let Some(cursor) = cut_at(value) {
+            let why = format!(
+                "stopped after {max_rows} rows (CSV_EXPORT_MAX_ROWS); ask again with the cursor \
+                 for the rest"
+            );
+            body.extend_from_slice(&truncation_row(&why, Some(&cursor)));
+        }
+        Ok::<_, ApiError>((name(value), body))
+    })
+    .await??;
+    Ok(csv_response(&name, body))
 }
 
 /// The first page a CSV export reads: the caller's `limit` rows when given (the export is that
-/// one page), else 1000 rows and the export walks on to the end of the list.
-fn csv_first_page(page: &PageParams) -> PageParams {
+/// one page), else a page of 1000 rows (fewer if CSV_EXPORT_MAX_ROWS is lower) and the export
+/// walks on to the end of the list.
+fn csv_first_page(page: &PageParams, state: &AppState) -> PageParams {
+    let size = (CSV_PAGE_SIZE as usize).min(state.admission.settings().csv_max_rows.max(1));
     PageParams {
-        limit: Some(
-            page.limit
-                .clone()
-                .unwrap_or_else(|| CSV_PAGE_SIZE.to_string()),
-        ),
+        limit: Some(page.limit.clone().unwrap_or_else(|| size.to_string())),
         cursor: page.cursor.clone(),
     }
 }
 
+/// The bounds of a CSV export of the running request (see csv_export.rs).
+fn export_limits(req: &HttpRequest, state: &AppState) -> ExportLimits {
+    ExportLimits::of(
+        req,
+        state.guard.settings.request_timeout,
+        state.admission.settings().csv_max_rows,
+    )
+}
+
 /// A list as one CSV download: `first` is the first page (already read, so that its errors are
 /// answered as problems); when `walk_on`, further pages are read 1000 rows at a time while the
-/// download streams, to the end of the list.
+/// download streams, to the end of the list or the export's bounds (csv_export.rs).
 fn stream_pages<T, R>(
+    req: &HttpRequest,
     state: web::Data<AppState>,
     params: AgentParams,
     first: Page<T>,
@@ -176,51 +220,29 @@ fn stream_pages<T, R>(
 ) -> HttpResponse
 where
     T: PagedRow + 'static,
-    R: Serialize + Default + 'static,
+    R: Serialize + Default + Send + 'static,
 {
-    struct Walk<T> {
-        state: web::Data<AppState>,
-        params: AgentParams,
-        page: Option<Page<T>>,
-        next: Option<String>,
-        columns: Option<Vec<String>>,
-    }
-    let walk = Walk {
-        state,
-        params,
-        next: None,
-        page: Some(first),
-        columns: None,
+    let limits = export_limits(req, &state);
+    let params = Arc::new(params);
+    let first = ExportPage {
+        rows: items(&first.query, first.rows),
+        next_cursor: first.next_cursor,
     };
-    let stream = futures_util::stream::unfold(walk, move |mut walk| async move {
-        let page = match walk.page.take() {
-            Some(page) => page,
-            None => {
-                let cursor = walk.next.take()?;
-                let request = PageParams {
-                    limit: Some(CSV_PAGE_SIZE.to_string()),
-                    cursor: Some(cursor),
-                };
-                match agent_page::<T>(&walk.state, &walk.params, &request).await {
-                    Ok(answer) => answer.value,
-                    Err(e) => {
-                        log::warn!("CSV export stopped: {e}");
-                        return Some((Err(e), walk));
-                    }
-                }
-            }
-        };
-        walk.next = page.next_cursor.clone().filter(|_| walk_on);
-        let rows = items(&page.query, page.rows);
-        let header = walk.columns.is_none();
-        let columns = walk.columns.get_or_insert_with(|| match rows.first() {
-            Some(first) => columns_of(first),
-            None => columns_of(&R::default()),
-        });
-        let chunk = to_csv(columns, &rows, header).map(web::Bytes::from);
-        Some((chunk, walk))
-    });
-    csv_stream(&name, stream)
+    let fetch = move |cursor: String, size: usize| {
+        let (state, params) = (state.clone(), params.clone());
+        async move {
+            let request = PageParams {
+                limit: Some(size.to_string()),
+                cursor: Some(cursor),
+            };
+            let page = agent_page::<T>(&state, &params, &request).await?.value;
+            Ok(ExportPage {
+                rows: items(&page.query, page.rows),
+                next_cursor: page.next_cursor,
+            })
+        }
+    };
+    export_stream(&name, first, walk_on, limits, CSV_PAGE_SIZE as usize, fetch)
 }
 
 /// Rows per page while a CSV export walks a list.

@@ -1,15 +1,17 @@
 //! GET /sessions (one row per session, sorted and paged) and GET /sessions/{session_id} (one
 //! session's totals and its requests in order).
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{agent_exists, agent_not_found, respond, shared, AppState, CSV_PAGE_SIZE};
+use super::{agent_exists, agent_not_found, respond_capped, shared, AppState, CSV_PAGE_SIZE};
 use crate::analytics::Answer;
-use crate::csv_export::{columns_of, csv_stream, filename, to_csv, wants_csv, FormatParams};
+use crate::csv_export::{export_stream, filename, wants_csv, ExportPage, FormatParams};
 use crate::cursor::Cursor;
 use crate::error::{ApiError, InvalidParam};
 use crate::groups::{
@@ -140,12 +142,15 @@ pub async fn sessions(
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req, &format)?;
     let name = |l: &SessionList| filename(&["sessions", &l.agent_name, &l.agent_version]);
-    respond(
+    // A CSV of the whole list stops at CSV_EXPORT_MAX_ROWS and says where to go on.
+    let whole_list = csv && group.limit.is_none();
+    respond_capped(
         &state,
         &req,
         &format,
         name,
         |l| &l.sessions,
+        move |l: &SessionList| l.next_cursor.clone().filter(|_| whole_list),
         || async {
             let (q, request) = super::parse_group(&params, &group, &SESSION_SORTS, &state.clock)?;
             if let Err(errors) = filter.validate() {
@@ -168,7 +173,7 @@ pub async fn sessions(
                     request.descending,
                     after,
                     if csv && group.limit.is_none() {
-                        usize::MAX
+                        state.admission.settings().csv_max_rows
                     } else {
                         request.limit
                     },
@@ -307,7 +312,7 @@ pub async fn session_detail(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
-        return session_requests_csv(state, session_id.into_inner(), &params, &page).await;
+        return session_requests_csv(&req, state, session_id.into_inner(), &params, &page).await;
     }
     shared(&state, &req, || async {
         let (q, page) = params.parse_with_page(&page, &state.clock)?;
@@ -339,6 +344,7 @@ pub async fn session_detail(
 /// The session's requests as a CSV download: from the cursor (or the first) to the end, read
 /// 1000 at a time while the download streams — or, with `limit`, that one page.
 async fn session_requests_csv(
+    req: &HttpRequest,
     state: web::Data<AppState>,
     session_id: String,
     params: &AgentParams,
@@ -347,63 +353,41 @@ async fn session_requests_csv(
     let (q, request) = params.parse_with_page(page, &state.clock)?;
     session_summary(&state, &q, &session_id).await?;
     let walk_on = page.limit.is_none();
+    let limits = super::export_limits(req, &state);
     let size = if walk_on {
-        CSV_PAGE_SIZE as usize
+        limits.next_page_size(0, CSV_PAGE_SIZE as usize)
     } else {
         request.limit as usize
     };
     let (rows, next) =
         requests_page(&state, &q, &session_id, request.cursor.as_ref(), size).await?;
     let name = filename(&["session", &q.agent.name, &q.agent.version, &session_id]);
-    struct Walk {
-        state: web::Data<AppState>,
-        q: AgentQuery,
-        session_id: String,
-        first: Option<Vec<SessionRequestRow>>,
-        next: Option<String>,
-        header: bool,
-    }
-    let walk = Walk {
-        state,
-        q,
-        session_id,
-        first: Some(rows),
-        next: next.filter(|_| walk_on),
-        header: true,
+    let expose = state.guard.settings.expose_message_content;
+    let first = ExportPage {
+        rows: session_requests_of(rows, expose),
+        next_cursor: next,
     };
-    let stream = futures_util::stream::unfold(walk, |mut walk| async move {
-        let rows = match walk.first.take() {
-            Some(rows) => rows,
-            None => {
-                // Our own cursor from the previous page: it always decodes.
-                let cursor = Cursor::decode(&walk.next.take()?).ok()?;
-                let page = requests_page(
-                    &walk.state,
-                    &walk.q,
-                    &walk.session_id,
-                    Some(&cursor),
-                    CSV_PAGE_SIZE as usize,
-                )
-                .await;
-                match page {
-                    Ok((rows, next)) => {
-                        walk.next = next;
-                        rows
-                    }
-                    Err(e) => {
-                        log::warn!("CSV export stopped: {e}");
-                        return Some((Err(e), walk));
-                    }
-                }
-            }
-        };
-        let requests = session_requests_of(rows, walk.state.guard.settings.expose_message_content);
-        let columns = columns_of(&SessionRequest::default());
-        let chunk = to_csv(&columns, &requests, walk.header).map(web::Bytes::from);
-        walk.header = false;
-        Some((chunk, walk))
-    });
-    Ok(csv_stream(&name, stream))
+    let (q, session_id) = (Arc::new(q), Arc::new(session_id));
+    let fetch = move |cursor: String, size: usize| {
+        let (state, q, session_id) = (state.clone(), q.clone(), session_id.clone());
+        async move {
+            // Our own cursor from the previous page.
+            let cursor = Cursor::decode(&cursor).map_err(|why| ApiError::invalid("cursor", why))?;
+            let (rows, next) = requests_page(&state, &q, &session_id, Some(&cursor), size).await?;
+            Ok(ExportPage {
+                rows: session_requests_of(rows, expose),
+                next_cursor: next,
+            })
+        }
+    };
+    Ok(export_stream(
+        &name,
+        first,
+        walk_on,
+        limits,
+        CSV_PAGE_SIZE as usize,
+        fetch,
+    ))
 }
 
 /// The rows as requests; without error messages (which can quote conversation content) when the

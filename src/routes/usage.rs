@@ -102,7 +102,7 @@ pub async fn detailed_usage(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
-        let first = csv_first_page(&page);
+        let first = csv_first_page(&page, &state);
         let answer = agent_page::<UsageRow>(&state, &params, &first).await?;
         let name = filename(&[
             "detailed-usage",
@@ -112,6 +112,7 @@ pub async fn detailed_usage(
         let items: fn(&AgentQuery, Vec<UsageRow>) -> Vec<UsageLog> =
             |q, rows| rows.into_iter().map(|r| UsageLog::new(q, r)).collect();
         return Ok(stream_pages(
+            &req,
             state,
             params.into_inner(),
             answer.value,

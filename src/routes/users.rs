@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_exists, agent_not_found, respond, AppState};
+use super::{agent_exists, agent_not_found, respond_capped, AppState};
 use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::ApiError;
 use crate::groups::{sort_and_page, user_value, GroupCursor, GroupParams, SortKey, UserSummary};
@@ -100,12 +100,15 @@ pub async fn users(
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req, &format)?;
     let name = |l: &UserList| filename(&["users", &l.agent_name, &l.agent_version]);
-    respond(
+    // A CSV of the whole list stops at CSV_EXPORT_MAX_ROWS and says where to go on.
+    let whole_list = csv && group.limit.is_none();
+    respond_capped(
         &state,
         &req,
         &format,
         name,
         |l| &l.users,
+        move |l: &UserList| l.next_cursor.clone().filter(|_| whole_list),
         || async {
             let (q, request) = super::parse_group(&params, &group, &USER_SORTS, &state.clock)?;
             let answer = state.users(&q).await?;
@@ -122,7 +125,7 @@ pub async fn users(
                     request.descending,
                     after,
                     if csv && group.limit.is_none() {
-                        usize::MAX
+                        state.admission.settings().csv_max_rows
                     } else {
                         request.limit
                     },
