@@ -128,7 +128,12 @@ impl Ticket {
             .database
             .clone()
             .try_acquire_owned()
-            .map_err(|_| admission.overloaded("database", admission.settings.max_database))?;
+            .map_err(|_| {
+                admission.overloaded(
+                    "SQL-path (ADMISSION_MAX_DATABASE)",
+                    admission.settings.max_database,
+                )
+            })?;
         self.enter(&mut held)?;
         held.database = Some(permit);
         Ok(())
@@ -138,11 +143,9 @@ impl Ticket {
     fn cpu_permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         let mut held = self.held();
         let admission = &self.admission;
-        let permit = admission
-            .cpu
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| admission.overloaded("CPU-heavy", admission.settings.max_cpu))?;
+        let permit = admission.cpu.clone().try_acquire_owned().map_err(|_| {
+            admission.overloaded("CPU-heavy (ADMISSION_MAX_CPU)", admission.settings.max_cpu)
+        })?;
         self.enter(&mut held)?;
         Ok(permit)
     }
@@ -208,6 +211,7 @@ mod tests {
             max_database,
             max_cpu,
             max_per_client,
+            csv_max_rows: 10,
         })
     }
 
@@ -243,8 +247,13 @@ mod tests {
         assert!(matches!(third, Err(ApiError::ClientBusy { limit: 2, .. })));
         // Another client is not affected, and the refused request took no database slot.
         let other = Ticket::new(admission.clone(), "key:1".into());
-        within(other, async { admit_database() }).await.unwrap();
+        within(other.clone(), async { admit_database() })
+            .await
+            .unwrap();
         assert_eq!(admission.database.available_permits(), 8);
+        // A finished request gives its slot back.
+        drop(other);
+        assert_eq!(admission.database.available_permits(), 9);
     }
 
     #[tokio::test]

@@ -481,7 +481,8 @@ pub struct AdmissionSettings {
     /// the CPU cores, at least 1, so a core stays free for HTTP workers and health checks).
     pub max_cpu: usize,
     /// Expensive requests one client (API key, else address) runs at once
-    /// (ADMISSION_MAX_PER_CLIENT; default a quarter of DB_POOL_SIZE, at least 1).
+    /// (ADMISSION_MAX_PER_CLIENT; default half of DB_POOL_SIZE, at least 1: one client never
+    /// takes every slot).
     pub max_per_client: usize,
     /// Rows one CSV export holds at most (CSV_EXPORT_MAX_ROWS); a longer one ends with a
     /// truncation row naming the cursor to continue from.
@@ -495,7 +496,7 @@ impl AdmissionSettings {
         AdmissionSettings {
             max_database: pool_size.max(1),
             max_cpu: cores.saturating_sub(1).max(1),
-            max_per_client: (pool_size / 4).max(1),
+            max_per_client: (pool_size / 2).max(1),
             csv_max_rows: 100_000,
         }
     }
@@ -737,5 +738,30 @@ mod tests {
     fn debug_output_hides_the_database_url() {
         let s = settings_from(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn admission_defaults_follow_the_pool_and_can_be_set() {
+        let url = ("DATABASE_URL", "postgres://u@h/db");
+        let s = settings_from(&[url, ("DB_POOL_SIZE", "12")]).unwrap();
+        assert_eq!(s.admission.max_database, 12);
+        assert_eq!(s.admission.max_per_client, 6);
+        assert!(s.admission.max_cpu >= 1);
+        assert_eq!(s.admission.csv_max_rows, 100_000);
+        let s = settings_from(&[
+            url,
+            ("ADMISSION_MAX_DATABASE", "4"),
+            ("ADMISSION_MAX_CPU", "2"),
+            ("ADMISSION_MAX_PER_CLIENT", "1"),
+            ("CSV_EXPORT_MAX_ROWS", "500"),
+        ])
+        .unwrap();
+        let a = &s.admission;
+        assert_eq!(
+            (a.max_database, a.max_cpu, a.max_per_client, a.csv_max_rows),
+            (4, 2, 1, 500)
+        );
+        let err = settings_from(&[url, ("ADMISSION_MAX_PER_CLIENT", "0")]).unwrap_err();
+        assert!(err.0.contains("ADMISSION_MAX_PER_CLIENT"), "{err}");
     }
 }

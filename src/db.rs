@@ -221,12 +221,16 @@ impl Db {
     }
 
     /// Whether the database answers `SELECT 1` on the health checks' own connection within
-    /// `timeout`. The outcome is reused for [`HEALTH_CACHE`], so probes from many load balancer
-    /// nodes and kubelets cost one query a second, and checks never queue behind each other.
+    /// `timeout`. Success is reused for [`HEALTH_CACHE`], so probes from many load balancer
+    /// nodes and kubelets cost at most one query a second; checks never queue behind each other:
+    /// probes arriving while one runs take its outcome, failure included. A failure is not
+    /// reused later, so a database that comes back is seen at once.
     pub async fn health(&self, timeout: Duration) -> Result<(), ApiError> {
+        let asked = Instant::now();
         let mut cache = self.health_cache.lock().await;
         if let Some((at, outcome)) = cache.as_ref() {
-            if at.elapsed() < HEALTH_CACHE {
+            let fresh_success = outcome.is_ok() && at.elapsed() < HEALTH_CACHE;
+            if fresh_success || *at >= asked {
                 return outcome.clone();
             }
         }

@@ -185,7 +185,10 @@ async fn a_csv_export_past_the_deadline_ends_with_a_truncation_row() {
     let last = rows.last().unwrap();
     assert_eq!(last[0], "#truncated", "{:?}", &last[..1]);
     assert!(last[1].contains("REQUEST_TIMEOUT_SECONDS=1"), "{last:?}");
-    assert!(!last[2].is_empty(), "the row names the cursor to go on with");
+    assert!(
+        !last[2].is_empty(),
+        "the row names the cursor to go on with"
+    );
     // Header, some replies, the truncation row: not all 3000.
     let replies = rows.len() - 2;
     assert!(replies >= 1000 && replies < 3000, "{replies} rows");
@@ -214,18 +217,26 @@ async fn a_csv_export_stops_at_the_row_limit_and_names_the_cursor_to_go_on() {
     let next = format!("{path}&cursor={}", rows[3][2]);
     let rows = records(&app.get(&next).await.text().await.unwrap());
     assert_eq!([&rows[1][id], &rows[2][id]], ["r00002", "r00003"]);
-    let body = app.get(&format!("{path}&limit=5")).await.text().await.unwrap();
+    let body = app
+        .get(&format!("{path}&limit=5"))
+        .await
+        .text()
+        .await
+        .unwrap();
     // With an explicit page size the caller gets that page, no truncation row.
     assert!(!body.contains("#truncated"), "{body}");
     // The session list (ranked in memory or by SQL) is bounded the same way.
     let sessions: Vec<Row> = (0..3)
         .map(|i| {
-            Row::new(&format!("s{i}"), fixture::now() - chrono::Duration::hours(1))
-                .agent(
-                    Place::SpendLogsMetadata,
-                    Agent::new("bot", "2.0").session(&format!("sess-{i}")),
-                )
-                .tokens(1, 1)
+            Row::new(
+                &format!("s{i}"),
+                fixture::now() - chrono::Duration::hours(1),
+            )
+            .agent(
+                Place::SpendLogsMetadata,
+                Agent::new("bot", "2.0").session(&format!("sess-{i}")),
+            )
+            .tokens(1, 1)
         })
         .collect();
     db.insert(&sessions).await;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use common::{fixture, spawn_app_with, test_settings, with_database, TestDb};
 use litellm_analytics::db::build_pool;
+use litellm_analytics::error::ApiError;
 
 /// The local server's TLS certificate file, when it has TLS on and we can read the file.
 async fn server_certificate(db: &TestDb) -> Option<PathBuf> {
@@ -69,10 +70,17 @@ async fn require_uses_verified_tls_or_fails_with_503() {
             std::env::set_var("SSL_CERT_DIR", "/nonexistent");
             let app = spawn_app_with(test_settings(&url), common::pinned(fixture::now())).await;
             let problem = app.get_problem("/health", 503).await;
+            // The public body says only that the database is unavailable...
             let detail = problem["detail"].as_str().unwrap().to_lowercase();
+            assert!(detail.starts_with("database unavailable"), "{detail}");
+            // ...while the cause, logged, names the certificate.
+            let pool = build_pool(&test_settings(&url)).unwrap();
+            let cause = ApiError::from(pool.get().await.unwrap_err())
+                .to_string()
+                .to_lowercase();
             assert!(
-                detail.contains("certificate") || detail.contains("tls"),
-                "{detail}"
+                cause.contains("certificate") || cause.contains("tls"),
+                "{cause}"
             );
         }
         None => {
