@@ -170,7 +170,7 @@ impl AppState {
     /// `compute` over the rollup, when it is fresh and covers the window: CPU-heavy work (it
     /// walks every row of the window), so it is admitted against the CPU bound and runs on a
     /// blocking thread, never on an HTTP worker. None when the rollup cannot answer (then SQL).
-    async fn from_rollup<T, F>(
+    async fn computed_in_memory<T, F>(
         &self,
         q: &AgentQuery,
         compute: F,
@@ -207,7 +207,7 @@ impl AppState {
     ) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
         let (one_session, one_user) = (session.map(str::to_string), user.map(str::to_string));
         let from_memory = self
-            .from_rollup(q, move |store, q| {
+            .computed_in_memory(q, move |store, q| {
                 let mut value = store.sessions(
                     &q.agent.name,
                     &q.agent.version,
@@ -232,7 +232,7 @@ impl AppState {
     /// The agent version's users in the window.
     pub async fn users(&self, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
         let from_memory = self
-            .from_rollup(q, |store, q| {
+            .computed_in_memory(q, |store, q| {
                 store.users(
                     &q.agent.name,
                     &q.agent.version,

@@ -39,7 +39,9 @@ pub enum AgentErrors {
         })
     )]
     Invalid(Problem),
-    /// The database is unreachable or gave no connection within 2 s; retry after `Retry-After`.
+    /// The database is unavailable (the cause is in the service log, not here), or gave no
+    /// connection within 2 s, or the service already runs all the expensive work it admits
+    /// (ADMISSION_MAX_DATABASE, ADMISSION_MAX_CPU); retry after `Retry-After`.
     #[response(
         status = 503,
         content_type = "application/problem+json",
@@ -48,7 +50,7 @@ pub enum AgentErrors {
             "type": "urn:litellm-analytics:problem:database-unavailable",
             "title": "Database unavailable",
             "status": 503,
-            "detail": "the LiteLLM database cannot be reached right now (no database connection became available in time); retry shortly"
+            "detail": "database unavailable: the LiteLLM database cannot be used right now; retry shortly (the cause is in the service's log)"
         })
     )]
     Unavailable(Problem),
@@ -83,7 +85,8 @@ pub enum AgentErrors {
     /// The query string is longer than MAX_QUERY_STRING_BYTES.
     #[response(status = 414, content_type = "application/problem+json")]
     QueryTooLong(Problem),
-    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE); retry after `Retry-After`.
+    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE), or already runs its share of
+    /// expensive requests (ADMISSION_MAX_PER_CLIENT); retry after `Retry-After`.
     #[response(
         status = 429,
         content_type = "application/problem+json",
