@@ -50,6 +50,10 @@ trap cleanup EXIT
 echo "building (release)..." >&2
 cargo build --release --quiet
 
+# Postgres runs on the same machine here, so SQL work is admitted to what it can run at once
+# rather than to the pool (the service's default): at 16 concurrent 2-week scans, 2 shared cores
+# time out queries and starve everything else (see BENCHMARKS.md). Override to compare.
+export ADMISSION_MAX_DATABASE="${ADMISSION_MAX_DATABASE:-4}"
 # Four clients for the expensive load (each its own admission share), one for the cheap requests.
 keys="bench-key-1,bench-key-2,bench-key-3,bench-key-4"
 cheap_key="bench-key-cheap"
@@ -118,6 +122,11 @@ for a in $agents; do
     done
 done > "$work/cheap_paths"
 
+# The same probes without the load first: what this machine gives when the service is idle.
+baseline_seconds=10
+echo "baseline: probing for ${baseline_seconds}s without load..." >&2
+python3 bench/health_probe.py "$base" "$baseline_seconds" "$work/cheap_paths" "$cheap_key" > "$work/baseline.json"
+load_before="$(cut -d' ' -f1 /proc/loadavg)"
 echo "running: $connections connections of $(wc -l < "$work/expensive_paths") distinct expensive paths for ${duration}s, probing health every 0.5 s..." >&2
 python3 bench/health_probe.py "$base" "$duration" "$work/cheap_paths" "$cheap_key" > "$work/probe.json" &
 probe_pid=$!
@@ -126,12 +135,14 @@ BENCH_PATHS="$work/expensive_paths" BENCH_KEYS="$keys" \
     wrk -t2 -c"$connections" -d"${duration}s" --timeout 35s -s bench/expensive.lua "$base" \
     > "$work/wrk.txt" 2>&1 || true
 wait "$probe_pid"
+load_after="$(cut -d' ' -f1 /proc/loadavg)"
 
-report="$(python3 - "$work/probe.json" "$work/wrk.txt" "$probe_bound_ms" "$cheap_p99_bound_ms" <<'EOF'
+report="$(python3 - "$work/probe.json" "$work/wrk.txt" "$probe_bound_ms" "$cheap_p99_bound_ms" "$work/baseline.json" <<'EOF'
 import json, re, sys
 data = json.load(open(sys.argv[1]))
 wrk = open(sys.argv[2]).read()
 probe_bound, cheap_bound = float(sys.argv[3]), float(sys.argv[4])
+baseline = json.load(open(sys.argv[5]))
 
 def pct(values, p):
     values = sorted(values)
@@ -153,6 +164,13 @@ rows.append(("cheap in-memory", len(cheap_ms), cheap_bad, pct(cheap_ms, 50), che
 requests = re.search(r"(\d+) requests in", wrk)
 statuses = re.search(r"statuses:(.*)", wrk)
 latency = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", wrk)
+for path in ("/health/live", "/health/ready"):
+    ms = [m for p, s, m in baseline["probes"] if p == path]
+    rows.append((f"{path} (idle baseline)", len(ms), sum(1 for p, s, m in baseline["probes"] if p == path and s != 200),
+                 pct(ms, 50), pct(ms, 99), max(ms or [0]), "reference, not judged"))
+ms = [m for s, m in baseline["cheap"]]
+rows.append(("cheap in-memory (idle baseline)", len(ms), sum(1 for s, m in baseline["cheap"] if s != 200),
+             pct(ms, 50), pct(ms, 99), max(ms or [0]), "reference, not judged"))
 print("| requests | n | failed | p50 ms | p99 ms | max ms | bound |")
 print("|---|---:|---:|---:|---:|---:|---|")
 for r in rows:
@@ -167,17 +185,19 @@ EOF
 echo "$report"
 cpu="$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')"
 machine="$(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GB RAM, Postgres $(psql "$db_url" -At -c 'SHOW server_version')"
-echo "machine: $machine; $rows_total rows"
+echo "machine: $machine; $rows_total rows; load average $load_before before the load, $load_after after"
 if $record; then
     {
         echo
-        echo "## Health under load ($(date -u +%F))"
+        echo "### Health under load run $(date -u '+%F %H:%M') UTC"
         echo
-        echo "\`bench/health-under-load.sh $db --duration $duration --connections $connections\` on $machine;"
+        knobs="$(env | grep -E '^(ADMISSION_|DB_POOL_SIZE|HTTP_WORKERS|CSV_EXPORT_)' | sort | tr '\n' ' ' || true)"
+        echo "\`${knobs}bench/health-under-load.sh $db --duration $duration --connections $connections\` on $machine;"
         echo "$rows_total rows over 60 days (bench/generate.sh), rollup horizon 31 days, defaults otherwise."
         echo "$connections connections of distinct expensive requests (4 API keys) for ${duration} s, while"
         echo "/health/live and /health/ready are probed every 0.5 s (new connection each) and cheap in-memory"
-        echo "requests run back to back on one connection (~50/s)."
+        echo "requests run back to back on one connection (~50/s). Load average (whole machine, shared with"
+        echo "other builds): $load_before before, $load_after after."
         echo
         echo "$report"
     } >> BENCHMARKS.md
