@@ -27,6 +27,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
+use common::binary::RunningBinary;
 use common::{agent_query, spawn_app_with, test_settings, ts, TestApp, TestDb};
 use serde_json::{json, Value};
 
@@ -495,4 +496,46 @@ async fn catalog_comparison_and_metrics_query() {
         assert_eq!(groups[1]["totals"]["requests"], 1, "{body}");
         assert_eq!(groups[1]["totals"]["total_tokens"], 30, "{body}");
     }
+}
+
+/// The start-up census warns when recent rows exist but none carries agent fields anywhere —
+/// what a team sees when its callers send plain metadata while LiteLLM stores no prompts.
+#[tokio::test]
+async fn start_up_warns_when_no_row_carries_agent_fields_anywhere() {
+    const WARNING: &str = "carries agent fields anywhere";
+    // Only row 4: plain metadata with prompt storage off, its agent fields stored nowhere.
+    let lost = TestDb::create_with(FIXTURE).await;
+    lost.client()
+        .await
+        .batch_execute(
+            r#"DELETE FROM "LiteLLM_SpendLogs"
+               WHERE request_id <> 'chatcmpl-56e4e08e-c661-426e-9c66-e8c8874b0f73'"#,
+        )
+        .await
+        .expect("keep row 4 only");
+    assert_eq!(lost.row_count().await, 1);
+    let mut binary = RunningBinary::start(&[("DATABASE_URL", &lost.url)]);
+    let line = binary.wait_for_log(WARNING, Duration::from_secs(20));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("spend_logs_metadata"), "{line}");
+    assert!(line.contains("x-litellm-spend-logs-metadata"), "{line}");
+
+    // Every row: the census reports where it found agents, and no such warning.
+    let all = TestDb::create_with(FIXTURE).await;
+    let mut binary = RunningBinary::start(&[("DATABASE_URL", &all.url)]);
+    let census = binary.wait_for_log("agent_name found in the", Duration::from_secs(20));
+    // spend_logs_metadata: rows 1, 2, 5, 6, 7, 8. Request body and its requester_metadata copy:
+    // row 3 only (rows 2 and 7 stored their body too, but it nests the fields under
+    // spend_logs_metadata). auto reads 6 + 1 = 7: all but row 4.
+    assert!(census.contains("the 8 most recent rows"), "{census}");
+    assert!(
+        census.contains("spend_logs_metadata=6 request_body=1 requester_copy=1 metadata=0"),
+        "{census}"
+    );
+    assert!(census.ends_with("reads 7"), "{census}");
+    assert!(
+        binary.logs().iter().all(|l| !l.contains(WARNING)),
+        "{:?}",
+        binary.logs()
+    );
 }
