@@ -10,11 +10,11 @@ with timestamps moved to fixed dates so that tests are deterministic.
 Not run by CI: CI only loads the generated fixture. To rerun (needs network for pip, a local
 Postgres as for the tests, and psql):
 
-    python3 -m venv /work/venv-litellm
-    /work/venv-litellm/bin/pip install litellm==1.110.2 litellm-proxy-extras==0.4.110 \
+    python3 -m venv ~/venv-litellm
+    ~/venv-litellm/bin/pip install litellm==1.110.2 litellm-proxy-extras==0.4.110 \
         websockets fastapi uvicorn backoff orjson apscheduler python-multipart cryptography \
         pyjwt email-validator redis semver expression fastapi-sso mcp soundfile
-    LITELLM_LOCAL_MODEL_COST_MAP=True /work/venv-litellm/bin/python scripts/make-litellm-fixture.py
+    LITELLM_LOCAL_MODEL_COST_MAP=True ~/venv-litellm/bin/python scripts/make-litellm-fixture.py
 
 Environment: ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) for the scratch
 database; OUT (default tests/fixtures/litellm_real_rows.sql).

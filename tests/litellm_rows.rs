@@ -320,6 +320,14 @@ async fn an_agent_whose_replies_were_not_stored_gets_an_empty_list_that_says_why
         assert_eq!(csv.lines().count(), 1, "{csv}");
         assert!(csv.starts_with("timestamp,"), "{csv}");
     }
+    // The OpenAPI document describes both fields.
+    let spec = apps[0].get_json("/openapi.json", 200).await;
+    let properties = &spec["components"]["schemas"]["RecentMessages"]["properties"];
+    assert_eq!(
+        properties["content_stored"]["type"], "boolean",
+        "{properties}"
+    );
+    assert!(properties["content_note"].is_object(), "{properties}");
     // No rows of the version in the window at all: 404, as on every agent endpoint.
     let before = format!(
         "/recentmessages?agent_name={NAME}&agent_version={V2}&start=2025-03-01&end=2025-03-05"
