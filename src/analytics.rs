@@ -196,6 +196,26 @@ impl AppState {
         Ok(Answer::database(value, q))
     }
 
+    /// Whether a request of the session in the window carries an assistant reply (rollup when
+    /// fresh, else SQL).
+    pub async fn session_has_replies(
+        &self,
+        q: &AgentQuery,
+        session: &str,
+    ) -> Result<bool, ApiError> {
+        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
+            return Ok(snapshot.store.session_has_replies(
+                &q.agent.name,
+                &q.agent.version,
+                micros(q.window.start),
+                micros(q.window.end),
+                session,
+            ));
+        }
+        let (client, sql) = self.db.agent_client().await?;
+        queries::session_has_replies(&client, &sql, q, session).await
+    }
+
     /// The agent version's users in the window.
     pub async fn users(&self, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
         if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {

@@ -407,12 +407,24 @@ async fn sessions_users_and_session_details() {
             message.contains("this is a mock rate limit error"),
             "{body}"
         );
+        // Row 2 (prompts on) carries a reply.
+        assert_eq!(body["content_stored"], true, "{body}");
+        assert!(body["content_note"].is_null(), "{body}");
     }
-    // The version whose replies were never stored: its session is there all the same.
+    // One day back s-1 is row 6 alone — a failure, no reply — though the agent has one (row 7).
+    for body in both(&apps, &format!("/sessions/s-1?{}", q(V1, 1)), 200).await {
+        assert_eq!(body["session"]["requests"], 1, "{body}");
+        assert_eq!(body["content_stored"], false, "{body}");
+    }
+    // The version whose replies were never stored: its session is there all the same, and says
+    // that no conversation can be shown.
     for body in both(&apps, &format!("/sessions/s-5?{}", q(V2, 2)), 200).await {
         assert_eq!(body["session"]["requests"], 1, "{body}");
         assert_eq!(body["session"]["total_tokens"], 30, "{body}");
         assert_eq!(body["requests"].as_array().map(Vec::len), Some(1), "{body}");
+        assert_eq!(body["content_stored"], false, "{body}");
+        let note = body["content_note"].as_str().unwrap_or_default();
+        assert!(note.contains("store_prompts_in_spend_logs"), "{body}");
     }
     for body in both(&apps, &format!("/users?{}", q(V1, 2)), 200).await {
         let users = body["users"].as_array().expect("users");
@@ -503,6 +515,51 @@ async fn catalog_comparison_and_metrics_query() {
         assert_eq!(groups[1]["key"]["agent_version"], V2, "{body}");
         assert_eq!(groups[1]["totals"]["requests"], 1, "{body}");
         assert_eq!(groups[1]["totals"]["total_tokens"], 30, "{body}");
+    }
+    let by_status = format!(
+        "/metrics/query?metrics=requests,latency_p50,ttft_p50,sessions&group_by=status\
+         &filters=agent_name:{NAME}&days=2"
+    );
+    for body in both(&apps, &by_status, 200).await {
+        let groups = body["groups"].as_array().expect("groups");
+        assert_eq!(groups.len(), 2, "{body}");
+        // success: rows 1, 2, 3, 5, 7, 8 — durations 1, 2, 3, 13, 39, 115: p50 the 3rd = 3;
+        // sessions s-1, s-2, s-4, s-5; first token only on row 7.
+        assert_eq!(groups[0]["key"]["status"], "success", "{body}");
+        assert_eq!(groups[0]["totals"]["requests"], 6, "{body}");
+        assert_close(&groups[0]["totals"]["latency_p50"], 3.0, &body);
+        assert_close(&groups[0]["totals"]["ttft_p50"], 20.0, &body);
+        assert_eq!(groups[0]["totals"]["sessions"], 4, "{body}");
+        // failure: row 6, 781 ms, no first token.
+        assert_eq!(groups[1]["key"]["status"], "failure", "{body}");
+        assert_eq!(groups[1]["totals"]["requests"], 1, "{body}");
+        assert_close(&groups[1]["totals"]["latency_p50"], 781.0, &body);
+        assert!(groups[1]["totals"]["ttft_p50"].is_null(), "{body}");
+    }
+    // Over every row: row 4, whose agent fields were stored nowhere, is a group without a name.
+    for body in both(
+        &apps,
+        "/metrics/query?metrics=requests&group_by=agent_name&days=2",
+        200,
+    )
+    .await
+    {
+        let groups: Vec<(Value, Value)> = body["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .map(|g| {
+                (
+                    g["key"]["agent_name"].clone(),
+                    g["totals"]["requests"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [(json!(NAME), json!(7)), (Value::Null, json!(1))],
+            "{body}"
+        );
     }
 }
 

@@ -45,9 +45,9 @@ pub struct RecentMessages {
     pub content_note: Option<&'static str>,
 }
 
-/// Said when an agent has requests in the window but none carries a reply.
-pub const CONTENT_NOT_STORED: &str = "this agent version has requests in the window, but LiteLLM \
-     stored no reply for any of them: replies are kept only when the proxy stores prompts \
+/// Said when an agent (or a session) has requests in the window but none carries a reply.
+pub const CONTENT_NOT_STORED: &str = "there are requests in the window, but LiteLLM stored no \
+     reply for any of them: replies are kept only when the proxy stores prompts \
      (general_settings.store_prompts_in_spend_logs: true, or STORE_PROMPTS_IN_SPEND_LOGS=true; \
      off by default)";
 
