@@ -129,8 +129,10 @@ pub fn whole_window(q: &AgentQuery) -> [Bucket; 1] {
 /// What the rollup knows about one list page.
 #[derive(Debug, Clone)]
 pub struct PageHint {
-    /// The agent+version has rows (or, for messages, replies) in the window.
+    /// The agent+version has rows in the window.
     pub has_rows: bool,
+    /// It has rows with an assistant reply in the window (asked for messages only; else true).
+    pub has_replies: bool,
     /// The rows the page is among.
     pub candidates: PageCandidates,
     pub as_of: NaiveDateTime,
@@ -148,11 +150,8 @@ impl AppState {
         let snapshot = self.rollup.read(q.window.start, self.clock.now())?;
         let (name, version) = (q.agent.name.as_str(), q.agent.version.as_str());
         let (start, end) = (micros(q.window.start), micros(q.window.end));
-        let has_rows = if replies_only {
-            snapshot.store.has_replies(name, version, start, end)
-        } else {
-            snapshot.store.has_rows(name, version, start, end)
-        };
+        let has_rows = snapshot.store.has_rows(name, version, start, end);
+        let has_replies = !replies_only || snapshot.store.has_replies(name, version, start, end);
         let before = micros(from.start_time).min(end.saturating_add(1));
         let candidates =
             snapshot
@@ -160,6 +159,7 @@ impl AppState {
                 .page_candidates(name, version, start, before, fetch, replies_only);
         Some(PageHint {
             has_rows,
+            has_replies,
             candidates,
             as_of: snapshot.as_of,
         })
@@ -227,6 +227,26 @@ impl AppState {
         let (client, sql) = self.db.agent_client().await?;
         let value = queries::groups::sessions(&client, &sql, q, session, user).await?;
         Ok(Answer::database(value, q))
+    }
+
+    /// Whether a request of the session in the window carries an assistant reply (rollup when
+    /// fresh, else SQL).
+    pub async fn session_has_replies(
+        &self,
+        q: &AgentQuery,
+        session: &str,
+    ) -> Result<bool, ApiError> {
+        if let Some(snapshot) = self.rollup.read(q.window.start, self.clock.now()) {
+            return Ok(snapshot.store.session_has_replies(
+                &q.agent.name,
+                &q.agent.version,
+                micros(q.window.start),
+                micros(q.window.end),
+                session,
+            ));
+        }
+        let (client, sql) = self.db.agent_client().await?;
+        queries::session_has_replies(&client, &sql, q, session).await
     }
 
     /// The agent version's users in the window.

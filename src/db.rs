@@ -319,6 +319,9 @@ async fn report_agent_sources(client: &Object, statements: &Statements, source: 
             if let Some(hint) = census.better_source_hint(source) {
                 log::warn!("{hint}");
             }
+            if let Some(warning) = census.no_agent_fields_warning() {
+                log::warn!("{warning}");
+            }
         }
         Err(e) => log::warn!("could not sample recent rows for agent sources: {e}"),
     }

@@ -365,7 +365,8 @@ async function loadTable(name) {
   });
   if (!rows.length) {
     const tr = document.createElement("tr");
-    const cell = td("Nothing in this range.", "empty");
+    // An agent whose replies LiteLLM did not store: say why instead of "nothing".
+    const cell = td(result.content_stored === false ? result.content_note : "Nothing in this range.", "empty");
     cell.colSpan = spec.columns.length;
     tr.append(cell);
     body.push(tr);

@@ -19,7 +19,7 @@ pub use pages::{
     messages_page, usage_page, MessageRow, PagePosition, PageScope, PagedRow, UsageRow,
 };
 pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
-pub use stats::{agent_has_rows, agent_stats};
+pub use stats::{agent_has_replies, agent_has_rows, agent_stats, session_has_replies};
 
 use crate::config::{AgentSource, SessionSource};
 use crate::error::ApiError;
@@ -36,6 +36,8 @@ const MESSAGES_PAGE: &str = include_str!("../../sql/messages_page.sql");
 const USAGE_PAGE_BY_ID: &str = include_str!("../../sql/usage_page_by_id.sql");
 const MESSAGES_PAGE_BY_ID: &str = include_str!("../../sql/messages_page_by_id.sql");
 const AGENT_HAS_ROWS: &str = include_str!("../../sql/agent_has_rows.sql");
+const AGENT_HAS_REPLIES: &str = include_str!("../../sql/agent_has_replies.sql");
+const SESSION_HAS_REPLIES: &str = include_str!("../../sql/session_has_replies.sql");
 const AGENT_SOURCE_CENSUS: &str = include_str!("../../sql/agent_source_census.sql");
 const ROLLUP_ROWS_BETWEEN: &str = include_str!("../../sql/rollup_rows_between.sql");
 const ROLLUP_ROWS_BY_ID: &str = include_str!("../../sql/rollup_rows_by_id.sql");
@@ -144,6 +146,8 @@ pub struct Statements {
     pub usage_page_by_id: String,
     pub messages_page_by_id: String,
     pub agent_has_rows: String,
+    pub agent_has_replies: String,
+    pub session_has_replies: String,
     pub agent_source_census: String,
     pub rollup_rows_between: String,
     pub rollup_rows_by_id: String,
@@ -210,6 +214,8 @@ impl Statements {
             usage_page_by_id: render(USAGE_PAGE_BY_ID),
             messages_page_by_id: render(MESSAGES_PAGE_BY_ID),
             agent_has_rows: render(AGENT_HAS_ROWS),
+            agent_has_replies: render(AGENT_HAS_REPLIES),
+            session_has_replies: render(SESSION_HAS_REPLIES),
             agent_source_census: render(AGENT_SOURCE_CENSUS),
             rollup_rows_between: render(ROLLUP_ROWS_BETWEEN),
             rollup_rows_by_id: render(ROLLUP_ROWS_BY_ID),
@@ -287,6 +293,8 @@ mod tests {
                 &s.usage_page_by_id,
                 &s.messages_page_by_id,
                 &s.agent_has_rows,
+                &s.agent_has_replies,
+                &s.session_has_replies,
                 &s.agent_source_census,
                 &s.rollup_rows_between,
                 &s.rollup_rows_by_id,

@@ -58,6 +58,26 @@ impl AgentSourceCensus {
     }
 }
 
+impl AgentSourceCensus {
+    /// A warning when recent rows exist but none names an agent in any place LiteLLM keeps
+    /// caller metadata: typically plain request `metadata` sent while the proxy does not store
+    /// prompts, which LiteLLM stores nowhere.
+    pub fn no_agent_fields_warning(&self) -> Option<String> {
+        let anywhere =
+            self.spend_logs_metadata + self.request_body + self.requester_copy + self.metadata;
+        (self.sampled > 0 && anywhere == 0).then(|| {
+            format!(
+                "none of the {} most recent rows of \"LiteLLM_SpendLogs\" carries agent fields \
+                 anywhere, so every agent endpoint will answer 404: callers must nest agent_name, \
+                 agent_version, ... under metadata.spend_logs_metadata (or send the \
+                 x-litellm-spend-logs-metadata header); plain request metadata is stored only when \
+                 the proxy stores prompts (store_prompts_in_spend_logs), else nowhere",
+                self.sampled
+            )
+        })
+    }
+}
+
 pub async fn agent_source_census(
     client: &Object,
     sql: &Statements,
@@ -93,6 +113,19 @@ mod tests {
         assert!(census(70, 30, 30, 0, 100)
             .better_source_hint(AgentSource::Auto)
             .is_none());
+    }
+
+    #[test]
+    fn warns_only_when_rows_carry_no_agent_fields_anywhere() {
+        let warning = census(0, 0, 0, 0, 0).no_agent_fields_warning().unwrap();
+        assert!(warning.contains("spend_logs_metadata"), "{warning}");
+        assert!(census(0, 0, 0, 1, 0).no_agent_fields_warning().is_none());
+        assert!(census(1, 0, 0, 0, 1).no_agent_fields_warning().is_none());
+        let empty = AgentSourceCensus {
+            sampled: 0,
+            ..census(0, 0, 0, 0, 0)
+        };
+        assert!(empty.no_agent_fields_warning().is_none());
     }
 
     #[test]

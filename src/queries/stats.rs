@@ -90,7 +90,44 @@ pub async fn agent_has_rows(
     sql: &Statements,
     q: &AgentQuery,
 ) -> Result<bool, ApiError> {
-    let statement = client.prepare_cached(&sql.agent_has_rows).await?;
+    agent_finds(client, &sql.agent_has_rows, q).await
+}
+
+/// Whether the agent+version has a row with an assistant reply in the window.
+pub async fn agent_has_replies(
+    client: &Object,
+    sql: &Statements,
+    q: &AgentQuery,
+) -> Result<bool, ApiError> {
+    agent_finds(client, &sql.agent_has_replies, q).await
+}
+
+/// Whether a request of `session` (of the agent+version, in the window) carries a reply.
+pub async fn session_has_replies(
+    client: &Object,
+    sql: &Statements,
+    q: &AgentQuery,
+    session: &str,
+) -> Result<bool, ApiError> {
+    let statement = client.prepare_cached(&sql.session_has_replies).await?;
+    let rows = client
+        .query(
+            &statement,
+            &[
+                &q.agent.name,
+                &q.agent.version,
+                &q.window.start,
+                &q.window.end,
+                &session,
+            ],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// Whether `statement` (parameters: agent name, version, window start and end) finds a row.
+async fn agent_finds(client: &Object, statement: &str, q: &AgentQuery) -> Result<bool, ApiError> {
+    let statement = client.prepare_cached(statement).await?;
     let rows = client
         .query(
             &statement,

@@ -4,7 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::compute::records;
 use super::store::{
-    day_of, from_micros, Rec, Store, FAILED, HAS_TOOLS, MICROS_PER_DAY, NONE, NO_DURATION,
+    day_of, from_micros, Rec, Store, FAILED, HAS_REPLY, HAS_TOOLS, MICROS_PER_DAY, NONE,
+    NO_DURATION,
 };
 use crate::groups::{CatalogEntry, SessionSummary, UserSummary};
 
@@ -186,6 +187,24 @@ impl Store {
             .filter(|(_, r)| r.session == id)
             .map(|(day, r)| (r.ts, day.request_id(r).to_string()))
             .collect()
+    }
+
+    /// Whether a request of the session in `[start, end]` carries an assistant reply.
+    pub fn session_has_replies(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        end: i64,
+        session: &str,
+    ) -> bool {
+        let Some(series) = self.series(name, version) else {
+            return false;
+        };
+        let Some(id) = series.sessions.get(session) else {
+            return false;
+        };
+        records(series, start, end).any(|(_, r)| r.session == id && r.is(HAS_REPLY))
     }
 
     /// Every agent+version with requests in `[start, end]`: first and last seen there, and how

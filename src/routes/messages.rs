@@ -23,7 +23,9 @@ use crate::window::{format_timestamp, DateRange};
         "agent_name": "support-bot", "model_name": "gpt-4o-2024-08-06",
         "message": "Hello! How can I help?", "request_id": "chatcmpl-9f2c"
     }],
-    "next_cursor": null
+    "next_cursor": null,
+    "content_stored": true,
+    "content_note": null
 }))]
 pub struct RecentMessages {
     pub agent_name: String,
@@ -33,7 +35,21 @@ pub struct RecentMessages {
     pub messages: Vec<RecentMessage>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// Whether any request of the agent version in the window carries a stored reply. False:
+    /// the agent has requests but LiteLLM stored no reply for them (its
+    /// `store_prompts_in_spend_logs` setting is off by default), so `messages` is empty.
+    #[schema(example = true)]
+    pub content_stored: bool,
+    /// Why `messages` is empty when `content_stored` is false; null otherwise.
+    #[schema(example = json!(null))]
+    pub content_note: Option<&'static str>,
 }
+
+/// Said when an agent (or a session) has requests in the window but none carries a reply.
+pub const CONTENT_NOT_STORED: &str = "there are requests in the window, but LiteLLM stored no \
+     reply for any of them: replies are kept only when the proxy stores prompts \
+     (general_settings.store_prompts_in_spend_logs: true, or STORE_PROMPTS_IN_SPEND_LOGS=true; \
+     off by default)";
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct RecentMessage {
@@ -144,6 +160,8 @@ pub async fn recent_messages(
                 date_range: q.window.date_range(),
                 messages: messages(state.guard.settings.expose_message_content)(q, page.rows),
                 next_cursor: page.next_cursor,
+                content_stored: page.replies_stored,
+                content_note: (!page.replies_stored).then_some(CONTENT_NOT_STORED),
             }
         }))
     })

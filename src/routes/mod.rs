@@ -334,10 +334,14 @@ pub(crate) struct Page<T> {
     query: AgentQuery,
     rows: Vec<T>,
     next_cursor: Option<String>,
+    /// For lists of replies: whether any row of the agent in the window carries one (false when
+    /// LiteLLM stores no replies, i.e. store_prompts_in_spend_logs is off). Always true otherwise.
+    replies_stored: bool,
 }
 
 /// Validates the parameters, reads the page after the cursor (one row more than asked, to know
-/// whether another page follows) and answers 404 only when the agent has no rows at all.
+/// whether another page follows) and answers 404 only when the agent has no rows at all — also
+/// for lists of replies, where an agent whose rows carry none is a 200 with an empty page.
 ///
 /// When the rollup is fresh it knows the agent's rows: it answers the 404 question itself and
 /// names the rows the page is among, which the database then reads by primary key — one page of
@@ -360,10 +364,13 @@ async fn agent_page<T: PagedRow>(
     }
     let (client, sql) = state.db.agent_client().await?;
     let read = async |scope| T::fetch_page(&client, &sql, &q, &from, fetch as i64, scope).await;
-    let (rows, as_of, source) = match &hint {
-        Some(hint) if hint.candidates.request_ids.is_empty() && hint.candidates.exhausted => {
-            (Vec::new(), hint.as_of, Source::Memory)
-        }
+    let (rows, as_of, source, has_replies) = match &hint {
+        Some(hint) if hint.candidates.request_ids.is_empty() && hint.candidates.exhausted => (
+            Vec::new(),
+            hint.as_of,
+            Source::Memory,
+            Some(hint.has_replies),
+        ),
         Some(hint) => {
             let rows = read(PageScope::Among(&hint.candidates.request_ids)).await?;
             if rows.len() < fetch && !hint.candidates.exhausted {
@@ -371,6 +378,7 @@ async fn agent_page<T: PagedRow>(
                     read(PageScope::Window).await?,
                     state.clock.now(),
                     Source::Database,
+                    None,
                 )
             } else {
                 // The database does not open the JSON for these: sessions come from memory.
@@ -382,7 +390,7 @@ async fn agent_page<T: PagedRow>(
                         row.with_session(session)
                     })
                     .collect();
-                (rows, hint.as_of, Source::Memory)
+                (rows, hint.as_of, Source::Memory, Some(hint.has_replies))
             }
         }
         None => {
@@ -390,8 +398,14 @@ async fn agent_page<T: PagedRow>(
             if rows.is_empty() && !queries::agent_has_rows(&client, &sql, &q).await? {
                 return Err(agent_not_found(&q, &state.db));
             }
-            (rows, state.clock.now(), Source::Database)
+            (rows, state.clock.now(), Source::Database, None)
         }
+    };
+    // A page with rows answers the question itself; only an empty page of replies asks.
+    let replies_stored = match has_replies {
+        _ if !T::REPLIES_ONLY || !rows.is_empty() => true,
+        Some(known) => known,
+        None => queries::agent_has_replies(&client, &sql, &q).await?,
     };
     let (rows, next_cursor) = split_page(rows, page.limit, &q.window, T::position);
     Ok(Answer {
@@ -399,6 +413,7 @@ async fn agent_page<T: PagedRow>(
             query: q,
             rows,
             next_cursor,
+            replies_stored,
         },
         as_of,
         source,

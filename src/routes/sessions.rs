@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use super::messages::CONTENT_NOT_STORED;
 use super::{agent_exists, agent_not_found, respond_capped, shared, AppState, CSV_PAGE_SIZE};
 use crate::analytics::Answer;
 use crate::csv_export::{export_stream, filename, wants_csv, ExportPage, FormatParams};
@@ -273,7 +274,9 @@ impl From<SessionRequestRow> for SessionRequest {
          "duration_ms": 80.0, "status": "failure", "error_class": "RateLimitError",
          "error_message": "Rate limit reached for gpt-4o"}
     ],
-    "next_cursor": null
+    "next_cursor": null,
+    "content_stored": true,
+    "content_note": null
 }))]
 pub struct SessionDetail {
     pub agent_name: String,
@@ -285,6 +288,14 @@ pub struct SessionDetail {
     pub requests: Vec<SessionRequest>,
     /// Pass as `cursor` for the next page of requests; null on the last.
     pub next_cursor: Option<String>,
+    /// Whether any request of the session in the window carries a stored assistant reply (see
+    /// /recentmessages). False: LiteLLM stored none (its `store_prompts_in_spend_logs` setting
+    /// is off by default), so no conversation can be shown for this session.
+    #[schema(example = true)]
+    pub content_stored: bool,
+    /// Why no reply can be shown when `content_stored` is false; null otherwise.
+    #[schema(example = json!(null))]
+    pub content_note: Option<&'static str>,
 }
 
 /// One session of one agent version: its totals and its requests in order (timestamp, model,
@@ -325,6 +336,7 @@ pub async fn session_detail(
             page.limit as usize,
         )
         .await?;
+        let content_stored = state.session_has_replies(&q, &session_id).await?;
         Ok(Answer {
             value: SessionDetail {
                 agent_name: q.agent.name.clone(),
@@ -333,6 +345,8 @@ pub async fn session_detail(
                 session: Session::from(&summary.value),
                 requests: session_requests_of(rows, state.guard.settings.expose_message_content),
                 next_cursor,
+                content_stored,
+                content_note: (!content_stored).then_some(CONTENT_NOT_STORED),
             },
             as_of: summary.as_of,
             source: summary.source,

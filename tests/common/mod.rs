@@ -68,6 +68,12 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn create() -> TestDb {
+        TestDb::create_with(LITELLM_SCHEMA).await
+    }
+
+    /// A database set up by `sql` instead of our copy of LiteLLM's schema (e.g. a fixture that
+    /// carries its own CREATE TABLE).
+    pub async fn create_with(sql: &str) -> TestDb {
         let name = format!("la_test_{}", uuid::Uuid::new_v4().simple());
         let admin = connect(&admin_url()).await;
         admin
@@ -80,9 +86,9 @@ impl TestDb {
         };
         db.client()
             .await
-            .batch_execute(LITELLM_SCHEMA)
+            .batch_execute(sql)
             .await
-            .expect("load LiteLLM schema");
+            .expect("load the schema");
         db
     }
 
