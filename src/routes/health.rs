@@ -53,6 +53,8 @@ async fn database_answers(state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// Database health.
+///
 /// 200 when `SELECT 1` through the pool answers within 2 s, else 503.
 #[utoipa::path(
     get,
@@ -83,7 +85,9 @@ pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
     HealthStatus::now("alive", &state)
 }
 
-/// Readiness: 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup has
+/// Readiness for the probe and the load balancer.
+///
+/// 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup has
 /// loaded (after a start: seconds to minutes, with the table's size) and the service is not
 /// shutting down; 503 otherwise. Use it for the readiness probe and the load balancer.
 #[utoipa::path(

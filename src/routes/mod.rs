@@ -25,7 +25,7 @@ use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder}
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::analytics::{render, serialize, Answer, SharedBody, Source};
+use crate::analytics::{render, serialize, with_provenance, Answer, SharedBody, Source};
 use crate::csv_export::{columns_of, csv_response, csv_stream, to_csv, wants_csv, FormatParams};
 use crate::cursor::split_page;
 use crate::db::Db;
@@ -109,6 +109,7 @@ where
         .route(web::head().to(handler))
         .default_service(web::to(method_not_allowed))
         .wrap(from_fn(crate::guard::deadline))
+        .wrap(from_fn(crate::query_names::reject_unknown))
 }
 
 async fn method_not_allowed() -> Result<&'static str, ApiError> {
@@ -144,10 +145,8 @@ where
         Some(first) => columns_of(first),
         None => columns_of(&I::default()),
     };
-    Ok(csv_response(
-        &name(&answer.value),
-        to_csv(&columns, rows, true)?,
-    ))
+    let response = csv_response(&name(&answer.value), to_csv(&columns, rows, true)?);
+    Ok(with_provenance(response, answer.as_of, answer.source))
 }
 
 /// The first page a CSV export reads: the caller's `limit` rows when given (the export is that
