@@ -14,7 +14,7 @@ use crate::routes::users::USER_SORTS;
 
 use crate::error::{InvalidParam, Problem};
 use crate::groups::SortKey;
-use crate::params::{INSTANT_PATTERN, NO_NUL_PATTERN};
+use crate::params::{TimeZoneName, INSTANT_PATTERN, NO_NUL_PATTERN};
 use crate::routes;
 use crate::window::DateRange;
 
@@ -263,7 +263,7 @@ pub struct Links {
         routes::health::ready,
         routes::root::root,
     ),
-    components(schemas(Problem, InvalidParam, DateRange)),
+    components(schemas(Problem, InvalidParam, DateRange, TimeZoneName)),
     modifiers(&ApiKeySecurity),
     tags(
         (name = "analytics", description = "Per-agent, per-version analytics over LiteLLM_SpendLogs"),

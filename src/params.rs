@@ -104,7 +104,7 @@ pub struct TimeParams {
 
     /// IANA time zone of the calendar: dates in `date_range`, daily/weekly buckets and date-only
     /// `start`/`end` follow it (default `UTC`). Example: `Europe/Berlin`.
-    #[param(value_type = Option<TimeZoneName>, inline, example = "UTC")]
+    #[param(value_type = Option<TimeZoneName>, example = "UTC")]
     #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub tz: Option<String>,
 }
