@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -65,15 +66,31 @@ pub fn serialize<T: Serialize>(answer: Answer<T>) -> SharedBody {
 /// The JSON response for a shared body, with `X-Data-As-Of` (the database state it reflects)
 /// and `X-Data-Source` (memory or database).
 pub fn render(answer: &Answer<web::Bytes>) -> HttpResponse {
-    let source = match answer.source {
+    let response = HttpResponse::Ok()
+        .content_type("application/json")
+        .body(answer.value.clone());
+    with_provenance(response, answer.as_of, answer.source)
+}
+
+/// `response` with `X-Data-As-Of` and `X-Data-Source`: JSON and CSV answers say the same.
+pub fn with_provenance(
+    mut response: HttpResponse,
+    as_of: NaiveDateTime,
+    source: Source,
+) -> HttpResponse {
+    let source = match source {
         Source::Memory => "memory",
         Source::Database => "database",
     };
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(("X-Data-As-Of", format_timestamp(answer.as_of)))
-        .insert_header(("X-Data-Source", source))
-        .body(answer.value.clone())
+    let headers = response.headers_mut();
+    if let Ok(as_of) = HeaderValue::from_str(&format_timestamp(as_of)) {
+        headers.insert(HeaderName::from_static("x-data-as-of"), as_of);
+    }
+    headers.insert(
+        HeaderName::from_static("x-data-source"),
+        HeaderValue::from_static(source),
+    );
+    response
 }
 
 impl AppState {

@@ -31,7 +31,8 @@ pub struct FormatParams {
     /// `json` (default) or `csv`. CSV can also be asked for with `Accept: text/csv`. For lists,
     /// CSV holds every row from the cursor (or the newest) to the end of the window, or at most
     /// `limit` rows when `limit` is given.
-    #[param(value_type = Option<String>, pattern = "^(json|csv)$", example = "json")]
+    #[param(value_type = Option<String>, pattern = "^(|json|csv)$", example = "json")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub format: Option<String>,
 }
 

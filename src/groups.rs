@@ -211,15 +211,19 @@ pub struct GroupParams {
     /// What to order by. /sessions: `last_seen` (default), `spend`, `requests`, `duration`
     /// (total); /users: `last_seen` (default), `spend`, `requests`, `sessions`.
     #[param(value_type = Option<String>, example = "last_seen")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub sort: Option<String>,
     /// `desc` (default) or `asc`. Ties are ordered by id.
-    #[param(value_type = Option<String>, pattern = "^(asc|desc)$", example = "desc")]
+    #[param(value_type = Option<String>, pattern = "^(|asc|desc)$", example = "desc")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub order: Option<String>,
     /// Rows per page, 1 to 1000 (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = json!(100), example = 100)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub limit: Option<String>,
     /// Opaque position from the previous page's `next_cursor` (same sort and order).
     #[param(value_type = Option<String>, max_length = 1024)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub cursor: Option<String>,
 }
 

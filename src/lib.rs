@@ -14,6 +14,7 @@ pub mod metrics_query;
 pub mod openapi;
 pub mod params;
 pub mod queries;
+pub mod query_names;
 pub mod range;
 pub mod request_context;
 pub mod rollup;
@@ -31,7 +32,6 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::{ConfigError, CorsOrigins, Settings};
@@ -128,7 +128,7 @@ impl Application {
             log::info!("TRUSTED_PROXIES unset: access logs show the peer address, X-Forwarded-For is ignored");
         }
 
-        let openapi = openapi::ApiDoc::openapi();
+        let openapi = openapi::document(!settings.guard.api_keys.is_empty());
         let cors_origins = settings.cors_allowed_origins.clone();
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -144,7 +144,11 @@ impl Application {
                 .wrap(from_fn(request_context::request_context))
                 .configure(routes::configure)
                 .service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/openapi.json", openapi.clone())
+                        .config(swagger_config()),
+                )
                 .default_service(web::to(routes::route_not_found))
         })
         // Signals are ours (see run_until_signalled): actix would stop accepting at once.
@@ -275,6 +279,14 @@ fn log_guard(guard: &config::GuardSettings) {
     );
 }
 
+/// Swagger UI loads nothing off-site: no validator badge (it would send the internal spec URL
+/// to validator.swagger.io) and no Explore bar (it loads any URL typed into it).
+fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
+    utoipa_swagger_ui::Config::from("/openapi.json")
+        .validator_url("none")
+        .use_base_layout()
+}
+
 /// Browsers may call the API from the configured origins; the API is read-only, so GET only.
 fn cors(origins: &CorsOrigins) -> Cors {
     let cors = Cors::default()
@@ -283,6 +295,14 @@ fn cors(origins: &CorsOrigins) -> Cors {
         // A disallowed origin gets a normal response without CORS headers (the browser then
         // blocks it), not a 400 that non-browser clients sending Origin would trip over.
         .block_on_origin_mismatch(false)
+        // Without this a page on another origin reads the documented headers as null.
+        .expose_headers([
+            "X-Data-Source",
+            "X-Data-As-Of",
+            "X-Request-Id",
+            "Retry-After",
+            "Content-Disposition",
+        ])
         .max_age(3600);
     match origins {
         CorsOrigins::Any => cors.allow_any_origin().send_wildcard(),

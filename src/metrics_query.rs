@@ -179,10 +179,9 @@ impl MetricsRequest {
                 ));
             }
         }
-        if has_duplicates(&metrics) {
-            problems.push(problem("metrics", "lists a metric twice".to_string()));
-        }
-        let group_by = list(raw.group_by);
+        // A repeat asks for nothing new (and a schema cannot forbid it): listed once.
+        let metrics = without_repeats(metrics);
+        let group_by = without_repeats(list(raw.group_by));
         for d in &group_by {
             if !fragments.dimension_names().contains(&d.as_str()) {
                 problems.push(problem(
@@ -196,9 +195,6 @@ impl MetricsRequest {
                 "group_by",
                 format!("at most {MAX_GROUP_BY} dimensions"),
             ));
-        }
-        if has_duplicates(&group_by) {
-            problems.push(problem("group_by", "lists a dimension twice".to_string()));
         }
         let mut filters: Vec<(String, Vec<String>)> = Vec::new();
         for f in &raw.filters {
@@ -261,10 +257,15 @@ impl MetricsRequest {
     }
 }
 
-fn has_duplicates(items: &[String]) -> bool {
-    let mut sorted = items.to_vec();
-    sorted.sort();
-    sorted.windows(2).any(|p| p[0] == p[1])
+/// `items` in their order, each once.
+pub fn without_repeats(items: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::with_capacity(items.len());
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
 }
 
 /// The SQL for a request: the statically rendered template with the chosen fragments filled in.

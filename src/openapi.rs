@@ -6,7 +6,15 @@ use utoipa::openapi::security::{
 };
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
+use utoipa::openapi::schema::ArrayItems;
+use utoipa::openapi::{RefOr, Schema};
+
+use crate::routes::sessions::SESSION_SORTS;
+use crate::routes::users::USER_SORTS;
+
 use crate::error::{InvalidParam, Problem};
+use crate::groups::SortKey;
+use crate::params::{TimeZoneName, INSTANT_PATTERN, NO_NUL_PATTERN};
 use crate::routes;
 use crate::window::DateRange;
 
@@ -149,6 +157,79 @@ impl Modify for ApiKeySecurity {
     }
 }
 
+/// The document as this server runs: API-key security (the schemes, the requirement and the 401
+/// answers) only when API keys are configured — without them no operation asks for a key.
+pub fn document(keys_required: bool) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    tighten_parameters(&mut doc);
+    if !keys_required {
+        doc.security = None;
+        if let Some(components) = doc.components.as_mut() {
+            components.security_schemes.clear();
+        }
+        for item in doc.paths.paths.values_mut() {
+            if let Some(operation) = item.get.as_mut() {
+                operation.security = None;
+                operation.responses.responses.remove("401");
+            }
+        }
+    }
+    doc
+}
+
+/// Narrows parameter schemas to what the server reads, so that every request the schema calls
+/// valid is answered (derive attributes take literals only; these are built from constants).
+fn tighten_parameters(doc: &mut utoipa::openapi::OpenApi) {
+    let metrics = routes::metrics::parameter_patterns();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(operation) = item.get.as_mut() else {
+            continue;
+        };
+        for parameter in operation.parameters.iter_mut().flatten() {
+            let RefOr::T(parameter) = parameter else {
+                continue;
+            };
+            let pattern = match parameter.name.as_str() {
+                "start" | "end" => Some(INSTANT_PATTERN.to_string()),
+                "agent_name" | "agent_version" | "user" => Some(NO_NUL_PATTERN.to_string()),
+                "session_id" => Some(r"^[^\x00]{1,1024}$".to_string()),
+                "versions" => Some(VERSIONS_PATTERN.to_string()),
+                "sort" if path == "/sessions" => Some(one_of(&SESSION_SORTS)),
+                "sort" if path == "/users" => Some(one_of(&USER_SORTS)),
+                name if path == "/metrics/query" => metrics
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, p)| p.clone()),
+                _ => None,
+            };
+            let Some(pattern) = pattern else {
+                continue;
+            };
+            match parameter.schema.as_mut() {
+                Some(RefOr::T(Schema::Object(schema))) => schema.pattern = Some(pattern),
+                // A repeatable parameter: the pattern is each value's.
+                Some(RefOr::T(Schema::Array(array))) => {
+                    if let ArrayItems::RefOrSchema(item) = &mut array.items {
+                        if let RefOr::T(Schema::Object(schema)) = item.as_mut() {
+                            schema.pattern = Some(pattern);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// One of the sort keys, or empty (absent).
+fn one_of(keys: &[SortKey]) -> String {
+    let names: Vec<&str> = keys.iter().map(|k| k.name()).collect();
+    format!("^(|{})$", names.join("|"))
+}
+
+/// 1 to 10 comma-separated versions of 1 to 64 characters (spaces around each are trimmed).
+const VERSIONS_PATTERN: &str = r"^\s*[^,\s\x00]([^,\x00]{0,62}[^,\s\x00])?\s*(,\s*[^,\s\x00]([^,\x00]{0,62}[^,\s\x00])?\s*){0,9}$";
+
 /// Links for clients that start at the root.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Links {
@@ -185,7 +266,7 @@ pub struct Links {
         routes::health::ready,
         routes::root::root,
     ),
-    components(schemas(Problem, InvalidParam, DateRange)),
+    components(schemas(Problem, InvalidParam, DateRange, TimeZoneName)),
     modifiers(&ApiKeySecurity),
     tags(
         (name = "analytics", description = "Per-agent, per-version analytics over LiteLLM_SpendLogs"),

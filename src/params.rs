@@ -13,6 +13,29 @@ use crate::range::{parse_window_spec, RawTime, WindowSpec};
 use crate::window::{Clock, Days, Granularity, Window};
 
 pub const DEFAULT_LIMIT: u32 = 100;
+
+/// What `start` and `end` look like (or empty, which counts as absent): a date, or a date and
+/// time with an optional offset. Days 29 to 31 of February and the 31st of 30-day months do not
+/// match, so that every value the schema allows is one the server reads.
+pub const INSTANT_PATTERN: &str = r"^(|\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)$";
+/// Text without NUL characters (Postgres text cannot hold them).
+pub const NO_NUL_PATTERN: &str = r"^[^\x00]*$";
+
+/// An IANA time zone name, as a schema: the list the server knows.
+pub struct TimeZoneName;
+
+impl utoipa::PartialSchema for TimeZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneName {}
 pub const MAX_LIMIT: u32 = 1000;
 
 /// Which agent, which version, how many days back.
@@ -32,6 +55,7 @@ pub struct AgentParams {
         length(min = 1, max = 256, message = "must be 1 to 256 characters long"),
         custom(function = "no_nul_character")
     )]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub agent_name: Option<String>,
 
     /// The agent's version, exactly as sent in request metadata (`agent_version`).
@@ -41,6 +65,7 @@ pub struct AgentParams {
         length(min = 1, max = 64, message = "must be 1 to 64 characters long"),
         custom(function = "no_nul_character")
     )]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub agent_version: Option<String>,
 
     /// The time parameters (documented by [`TimeParams`]).
@@ -54,26 +79,33 @@ pub struct AgentParams {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TimeParams {
-    /// How far back to look: rows with `now − days×24h ≤ startTime ≤ now`. One of 1, 2, 7, 15,
-    /// 20. Required unless `start` and `end` are given instead.
+    /// How far back to look: rows with `now − days×24h ≤ startTime ≤ now`. One of 1, 2, 7,
+    /// 15 or 20; without `days`, `start` and `end`: 7 (20 on /agents and /metrics/query). With
+    /// `start` alone the range runs `days` from it, with `end` alone it starts `days` before it
+    /// (default: 7 days before); with both, `days` is not used.
     #[param(value_type = Option<Days>, inline, example = 7)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub days: Option<String>,
 
     /// Instead of `days`: the range's start, inclusive — RFC 3339 (`2024-12-01T00:00:00Z`) or a
-    /// date (`2024-12-01`, midnight in `tz`). Needs `end`; at most 400 days.
-    // No example value on start/end: Swagger UI's "Try it out" would fill it in next to `days`,
-    // which is a 422.
+    /// date (`2024-12-01`, midnight in `tz`). Without `end` (or `days`) the range ends now. A
+    /// range over 400 days keeps its last 400; an `end` not after `start` is an empty range.
+    // No example value on start/end: Swagger UI's "Try it out" would fill them in next to `days`.
+    // Their pattern is set in openapi::document.
     #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub start: Option<String>,
 
     /// Instead of `days`: the range's end, exclusive — RFC 3339 (`2024-12-08T00:00:00Z`) or a
     /// date (`2024-12-08`, midnight in `tz`).
     #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub end: Option<String>,
 
     /// IANA time zone of the calendar: dates in `date_range`, daily/weekly buckets and date-only
     /// `start`/`end` follow it (default `UTC`). Example: `Europe/Berlin`.
-    #[param(value_type = Option<String>, example = "UTC")]
+    #[param(value_type = Option<TimeZoneName>, example = "UTC")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub tz: Option<String>,
 }
 
@@ -83,7 +115,8 @@ pub struct TimeParams {
 pub struct SeriesParams {
     /// Bucket size of the series, in the `tz` calendar: `hour`, `day` (default) or `week`
     /// (starting Monday). Buckets without rows are listed with zeros.
-    #[param(value_type = Option<String>, pattern = "^(hour|day|week)$", example = "day")]
+    #[param(value_type = Option<String>, pattern = "^(|hour|day|week)$", example = "day")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub granularity: Option<String>,
 }
 
@@ -104,12 +137,14 @@ impl SeriesParams {
 pub struct PageParams {
     /// Rows per page, 1 to 1000 (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, default = json!(100), example = 100)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub limit: Option<String>,
 
     /// Opaque position from the previous page's `next_cursor`; omit it for the newest rows.
     /// The cursor also keeps the window of the first page, so a walk through all pages lists
     /// every row of that window exactly once.
     #[param(value_type = Option<String>, max_length = 1024)]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub cursor: Option<String>,
 }
 
@@ -157,7 +192,7 @@ impl AgentParams {
             (Ok((agent, spec)), Ok(page)) => {
                 // A `days` window moves with time: a cursor keeps the one its first page had.
                 let now = match &page.cursor {
-                    Some(cursor) if spec.is_days() => cursor.window_end,
+                    Some(cursor) if spec.ends_now() => cursor.window_end,
                     _ => clock.now(),
                 };
                 Ok((
@@ -262,6 +297,15 @@ pub(crate) fn parse_limit(raw: &str) -> Result<u32, String> {
     }
 }
 
+/// An empty query value (`start=` from a form's blank field) counts as absent.
+pub(crate) fn empty_as_none<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = Option::<String>::deserialize(deserializer)?;
+    Ok(value.filter(|v| !v.is_empty()))
+}
+
 fn no_nul_character(value: &str) -> Result<(), ValidationError> {
     if value.contains('\0') {
         let mut err = ValidationError::new("nul");
@@ -322,7 +366,7 @@ mod tests {
     fn every_missing_parameter_is_reported_at_once() {
         let clock = Clock::System;
         assert_eq!(
-            problems(params(None, None, None).parse(&clock)),
+            problems(params(None, None, Some("3")).parse(&clock)),
             ["agent_name", "agent_version", "days"]
         );
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::error::InvalidParam;
-use crate::window::{Days, Window, ALLOWED_DAYS, MAX_RANGE_DAYS};
+use crate::window::{Days, Window, MAX_RANGE_DAYS};
 
 /// A validated time specification, before "now" is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,20 +13,35 @@ pub enum WindowSpec {
     Days(Days, Tz),
     /// `[start, end)` in UTC.
     Range(NaiveDateTime, NaiveDateTime, Tz),
+    /// `[start, now]`: a `start` without `end` or `days`.
+    Since(NaiveDateTime, Tz),
 }
 
+/// The window when none of `days`, `start`, `end` is given, and the length a lone `end` looks back.
+pub const DEFAULT_DAYS: u32 = 7;
+
 impl WindowSpec {
-    /// The window at `now` (only `days` depends on it).
+    /// The window at `now` (`days` and a lone `start` depend on it).
     pub fn at(self, now: NaiveDateTime) -> Window {
         match self {
             WindowSpec::Days(days, tz) => Window::ending_at(now, days, tz),
             WindowSpec::Range(start, end, tz) => Window::between(start, end, tz),
+            WindowSpec::Since(start, tz) => {
+                let end = now + Duration::microseconds(1);
+                Window::between(at_most_max_range(start, end), end, tz)
+            }
         }
     }
 
-    pub fn is_days(&self) -> bool {
-        matches!(self, WindowSpec::Days(..))
+    /// Whether the window ends at "now" (and so moves with time).
+    pub fn ends_now(&self) -> bool {
+        matches!(self, WindowSpec::Days(..) | WindowSpec::Since(..))
     }
+}
+
+/// A range's start moved up so that the range spans at most [`MAX_RANGE_DAYS`].
+fn at_most_max_range(start: NaiveDateTime, end: NaiveDateTime) -> NaiveDateTime {
+    start.max(end - Duration::days(MAX_RANGE_DAYS))
 }
 
 /// The raw strings of the time parameters.
@@ -45,7 +60,15 @@ fn problem(name: &str, reason: impl Into<String>) -> InvalidParam {
     }
 }
 
-/// Exactly one of `days` or `start`+`end`; `tz` an IANA zone name. Every mistake is reported.
+/// The time parameters as a window specification; every malformed value is reported. Any
+/// combination of well-formed values is a window, because OpenAPI cannot express rules between
+/// parameters (and a client generated from the schema may send any of them):
+/// - nothing: the last [`DEFAULT_DAYS`] days; `days` alone: the last `days` days;
+/// - `start` and `end`: `[start, end)` (`days` is then not used); a range longer than
+///   [`MAX_RANGE_DAYS`] days keeps its last 400 days, and an `end` not after `start` is an empty
+///   range;
+/// - `start` alone: to `start + days` with `days`, else to now;
+/// - `end` alone: from `end − days` (default [`DEFAULT_DAYS`]).
 pub fn parse_window_spec(raw: RawTime<'_>) -> Result<WindowSpec, Vec<InvalidParam>> {
     let mut problems = Vec::new();
     let tz = match raw.tz.map(str::trim) {
@@ -61,71 +84,44 @@ pub fn parse_window_spec(raw: RawTime<'_>) -> Result<WindowSpec, Vec<InvalidPara
             }
         },
     };
-    let allowed = ALLOWED_DAYS.map(|d| d.to_string()).join(", ");
-    let spec = match (raw.days, raw.start, raw.end) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            problems.push(problem(
-                "days",
-                "give either days or start and end, not both",
-            ));
+    let days = match raw.days.map(Days::parse) {
+        None => None,
+        Some(Ok(days)) => Some(days),
+        Some(Err(reason)) => {
+            problems.push(problem("days", reason));
             None
-        }
-        (Some(days), None, None) => match Days::parse(days) {
-            Ok(days) => tz.map(|tz| WindowSpec::Days(days, tz)),
-            Err(reason) => {
-                problems.push(problem("days", reason));
-                None
-            }
-        },
-        (None, None, None) => {
-            problems.push(problem(
-                "days",
-                format!("is required: one of {allowed} — or give start and end instead"),
-            ));
-            None
-        }
-        (None, start, end) => {
-            let tz_for_dates = tz.unwrap_or(Tz::UTC);
-            let start = parse_instant("start", start, tz_for_dates, &mut problems);
-            let end = parse_instant("end", end, tz_for_dates, &mut problems);
-            match (start, end) {
-                (Some(start), Some(end)) if end <= start => {
-                    problems.push(problem("end", "must be after start"));
-                    None
-                }
-                (Some(start), Some(end)) if end - start > Duration::days(MAX_RANGE_DAYS) => {
-                    problems.push(problem(
-                        "end",
-                        format!("the range may span at most {MAX_RANGE_DAYS} days"),
-                    ));
-                    None
-                }
-                (Some(start), Some(end)) => tz.map(|tz| WindowSpec::Range(start, end, tz)),
-                _ => None,
-            }
         }
     };
-    match spec {
-        Some(spec) if problems.is_empty() => Ok(spec),
-        _ => Err(problems),
-    }
+    let tz_for_dates = tz.unwrap_or(Tz::UTC);
+    let start = raw
+        .start
+        .map(|raw| parse_instant("start", raw, tz_for_dates, &mut problems));
+    let end = raw
+        .end
+        .map(|raw| parse_instant("end", raw, tz_for_dates, &mut problems));
+    let length = Duration::hours(24 * i64::from(days.map_or(DEFAULT_DAYS, Days::get)));
+    let (Some(tz), true) = (tz, problems.is_empty()) else {
+        return Err(problems);
+    };
+    let spec = match (start.flatten(), end.flatten()) {
+        (None, None) => WindowSpec::Days(days.unwrap_or(Days::DEFAULT), tz),
+        (Some(start), Some(end)) => WindowSpec::Range(at_most_max_range(start, end), end, tz),
+        (Some(start), None) if days.is_some() => WindowSpec::Range(start, start + length, tz),
+        (Some(start), None) => WindowSpec::Since(start, tz),
+        (None, Some(end)) => WindowSpec::Range(end - length, end, tz),
+    };
+    Ok(spec)
 }
 
 /// RFC 3339 (`2024-12-01T00:00:00Z`), a local date-time (`2024-12-01T08:00:00`, in `tz`) or a
 /// date (`2024-12-01`, its midnight in `tz`), as a UTC instant.
 fn parse_instant(
     name: &str,
-    raw: Option<&str>,
+    raw: &str,
     tz: Tz,
     problems: &mut Vec<InvalidParam>,
 ) -> Option<NaiveDateTime> {
-    let Some(raw) = raw.map(str::trim) else {
-        problems.push(problem(
-            name,
-            "is required with start/end: both, as RFC 3339 or YYYY-MM-DD",
-        ));
-        return None;
-    };
+    let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.naive_utc());
     }
@@ -203,55 +199,61 @@ mod tests {
         );
     }
 
-    #[test]
-    fn days_and_range_are_exclusive_and_both_ends_are_needed() {
-        assert_eq!(
-            names(parse_window_spec(raw(
-                Some("7"),
-                Some("2024-12-01"),
-                None,
-                None
-            ))),
-            ["days"]
-        );
-        assert_eq!(
-            names(parse_window_spec(raw(None, Some("2024-12-01"), None, None))),
-            ["end"]
-        );
-        assert_eq!(
-            names(parse_window_spec(raw(None, None, None, None))),
-            ["days"]
-        );
+    fn spec(days: Option<&str>, start: Option<&str>, end: Option<&str>) -> WindowSpec {
+        parse_window_spec(raw(days, start, end, None)).unwrap()
     }
 
     #[test]
-    fn bad_ranges_and_zones_are_named() {
+    fn every_combination_of_well_formed_values_is_a_window() {
+        let utc = Tz::UTC;
+        assert_eq!(spec(None, None, None), WindowSpec::Days(Days::DEFAULT, utc));
         assert_eq!(
-            names(parse_window_spec(raw(
-                None,
-                Some("2024-12-08"),
-                Some("2024-12-01"),
-                None
-            ))),
-            ["end"]
+            spec(Some("2"), None, None),
+            WindowSpec::Days(Days::parse("2").unwrap(), utc)
+        );
+        // start and end win over days.
+        let range = WindowSpec::Range(at("2024-12-01 00:00:00"), at("2024-12-03 00:00:00"), utc);
+        assert_eq!(
+            spec(Some("7"), Some("2024-12-01"), Some("2024-12-03")),
+            range
+        );
+        assert_eq!(spec(None, Some("2024-12-01"), Some("2024-12-03")), range);
+        // A lone start runs for days, or to now; a lone end looks back days (default 7).
+        assert_eq!(
+            spec(Some("2"), Some("2024-12-01"), None),
+            WindowSpec::Range(at("2024-12-01 00:00:00"), at("2024-12-03 00:00:00"), utc)
+        );
+        let since = spec(None, Some("2024-12-01"), None);
+        assert_eq!(since, WindowSpec::Since(at("2024-12-01 00:00:00"), utc));
+        let window = since.at(at("2024-12-05 14:30:00"));
+        assert_eq!(
+            (window.start, window.end),
+            (at("2024-12-01 00:00:00"), at("2024-12-05 14:30:00"))
         );
         assert_eq!(
-            names(parse_window_spec(raw(
-                None,
-                Some("2023-01-01"),
-                Some("2024-12-01"),
-                None
-            ))),
-            ["end"]
+            spec(None, None, Some("2024-12-08")),
+            WindowSpec::Range(at("2024-12-01 00:00:00"), at("2024-12-08 00:00:00"), utc)
         );
+        // A range over 400 days keeps its last 400; a reversed one is empty (no rows).
+        assert_eq!(
+            spec(None, Some("2023-01-01"), Some("2024-12-01")),
+            WindowSpec::Range(at("2023-10-28 00:00:00"), at("2024-12-01 00:00:00"), utc)
+        );
+        let reversed =
+            spec(None, Some("2024-12-08"), Some("2024-12-01")).at(at("2024-12-09 00:00:00"));
+        assert!(reversed.end < reversed.start);
+    }
+
+    #[test]
+    fn malformed_values_and_zones_are_named() {
         assert_eq!(
             names(parse_window_spec(raw(
-                None,
+                Some("3"),
                 Some("yesterday"),
                 Some("2024-12-01"),
                 None
             ))),
-            ["start"]
+            ["days", "start"]
         );
         assert_eq!(
             names(parse_window_spec(raw(

@@ -30,13 +30,9 @@ impl Stats {
         self.requests - self.failed
     }
 
-    /// failed / requests, 4 decimals; 0 without requests.
-    pub fn error_rate(&self) -> f64 {
-        if self.requests == 0 {
-            0.0
-        } else {
-            round_to(self.failed as f64 / self.requests as f64, 4)
-        }
+    /// failed / requests, 4 decimals; None without requests (a rate of nothing is unknown, not 0).
+    pub fn error_rate(&self) -> Option<f64> {
+        (self.requests > 0).then(|| round_to(self.failed as f64 / self.requests as f64, 4))
     }
 
     /// Spend rounded to the nano-dollar: sums of floating-point costs differ in their last bits
@@ -116,23 +112,40 @@ pub enum Anomaly {
     Drop,
 }
 
-/// Robust z-score anomalies: point i (from the eighth on) is compared with the median m and the
-/// median absolute deviation MAD of the 7 points before it; z = 0.6745·(x − m)/MAD, and |z| > 3
-/// is a spike (above) or drop (below). When MAD is 0 (the 7 points agree), any other value
-/// counts as an anomaly.
-pub fn anomalies(values: &[f64]) -> Vec<Option<Anomaly>> {
+/// Points the baseline needs before any point is judged.
+const BASELINE_POINTS: usize = 7;
+/// Non-zero baseline points the "any change" rule (MAD = 0) needs: a run of zeros (before a
+/// launch, a quiet weekend) is no steady level that every later value departs from.
+const MIN_NON_ZERO_FOR_FLAT_RULE: usize = 5;
+
+/// Robust z-score anomalies. Point i is compared with the median m and the median absolute
+/// deviation MAD of the 7 complete points before it; z = 0.6745·(x − m)/MAD, and |z| > 3 is a
+/// spike (above) or drop (below). When MAD is 0 (most of the 7 points agree), any other value
+/// counts as an anomaly, but only when at least 5 of the 7 are non-zero. Partial points (`partial`
+/// true: a bucket the window covers only in part) are never flagged and never part of a baseline.
+pub fn anomalies(values: &[f64], partial: &[bool]) -> Vec<Option<Anomaly>> {
+    let complete = |i: &usize| !partial.get(*i).copied().unwrap_or(false);
     (0..values.len())
         .map(|i| {
-            if i < 7 {
+            if !complete(&i) {
                 return None;
             }
-            let mut window: Vec<f64> = values[i - 7..i].to_vec();
+            let mut window: Vec<f64> = (0..i)
+                .rev()
+                .filter(complete)
+                .take(BASELINE_POINTS)
+                .map(|j| values[j])
+                .collect();
+            if window.len() < BASELINE_POINTS {
+                return None;
+            }
+            let non_zero = window.iter().filter(|v| **v != 0.0).count();
             let m = median(&mut window);
             let mut deviations: Vec<f64> = window.iter().map(|v| (v - m).abs()).collect();
             let mad = median(&mut deviations);
             let x = values[i];
             let outlier = if mad == 0.0 {
-                x != m
+                non_zero >= MIN_NON_ZERO_FOR_FLAT_RULE && x != m
             } else {
                 (0.6745 * (x - m) / mad).abs() > 3.0
             };
@@ -173,25 +186,45 @@ mod tests {
 
     #[test]
     fn a_jump_after_a_steady_week_is_a_spike_and_noise_is_not() {
-        let flags = anomalies(&[10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 9.0, 40.0, 11.0]);
+        let flags = anomalies(&[10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 9.0, 40.0, 11.0], &[]);
         assert_eq!(flags[7], Some(Anomaly::Spike));
         assert_eq!(flags[8], None);
         assert!(flags[..7].iter().all(Option::is_none));
-        let flags = anomalies(&[10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 9.0, 0.0]);
+        let flags = anomalies(&[10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 9.0, 0.0], &[]);
         assert_eq!(flags[7], Some(Anomaly::Drop));
     }
 
     #[test]
-    fn a_flat_week_flags_any_change() {
-        let flags = anomalies(
-            &[0.0; 7]
-                .iter()
-                .copied()
-                .chain([1.0, 0.0])
-                .collect::<Vec<_>>(),
-        );
+    fn a_flat_non_zero_week_flags_any_change() {
+        let flags = anomalies(&[5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 6.0, 5.0], &[]);
         assert_eq!(flags[7], Some(Anomaly::Spike));
         assert_eq!(flags[8], None);
+    }
+
+    #[test]
+    fn days_after_a_run_of_zeros_are_not_flagged() {
+        // A launch: a week of zeros, then traffic. Each baseline holds at most 4 non-zero
+        // points until the 12th day, and from then on MAD is no longer 0.
+        let values = [
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 50.0, 60.0, 55.0, 58.0, 52.0, 57.0,
+        ];
+        assert_eq!(anomalies(&values, &[]), vec![None; values.len()]);
+        // A failure after a week without any is no "spike" of failures either.
+        let failures = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        assert_eq!(anomalies(&failures, &[])[7], None);
+    }
+
+    #[test]
+    fn partial_points_are_neither_flagged_nor_in_a_baseline() {
+        // The first day is partial (low), the last one too (early in the day).
+        let values = [1.0, 10.0, 11.0, 9.0, 10.0, 12.0, 10.0, 9.0, 10.0, 2.0];
+        let mut partial = [false; 10];
+        partial[0] = true;
+        partial[9] = true;
+        let flags = anomalies(&values, &partial);
+        assert_eq!(flags, vec![None; 10]);
+        // Without the marks the last day is a drop.
+        assert_eq!(anomalies(&values, &[])[9], Some(Anomaly::Drop));
     }
 
     #[test]
@@ -202,8 +235,8 @@ mod tests {
             spend: 0.1 + 0.2,
             ..Stats::default()
         };
-        assert_eq!(s.error_rate(), 0.3333);
+        assert_eq!(s.error_rate(), Some(0.3333));
         assert_eq!(s.spend_usd(), 0.3);
-        assert_eq!(Stats::default().error_rate(), 0.0);
+        assert_eq!(Stats::default().error_rate(), None);
     }
 }

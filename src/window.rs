@@ -37,6 +37,9 @@ pub const MAX_RANGE_DAYS: i64 = 400;
 pub struct Days(u32);
 
 impl Days {
+    /// What a request without any time parameter gets.
+    pub const DEFAULT: Days = Days(crate::range::DEFAULT_DAYS);
+
     /// Parses `days` from the query string. Integral floats such as `7.0` are accepted because
     /// some generated clients send every number that way.
     pub fn parse(raw: &str) -> Result<Days, String> {
@@ -154,6 +157,14 @@ impl Window {
         }
     }
 
+    /// Whether the window covers only part of `bucket`, as of `now`: a first bucket that starts
+    /// before the window, or a last one that goes on past the window's end or past now (the
+    /// current hour, day or week).
+    pub fn is_partial(&self, bucket: &Bucket, now: NaiveDateTime) -> bool {
+        let covered_until = self.end.min(now) + Duration::microseconds(1);
+        bucket.start < self.start || bucket.end > covered_until
+    }
+
     /// The buckets of `granularity` that cover the window, oldest first, in its time zone.
     pub fn buckets(&self, granularity: Granularity) -> Vec<Bucket> {
         let mut buckets = Vec::new();
@@ -211,6 +222,15 @@ pub enum Granularity {
 
 impl Granularity {
     pub const NAMES: [&'static str; 3] = ["hour", "day", "week"];
+
+    /// The name the API uses for it (`hour`, `day`, `week`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+        }
+    }
 
     pub fn parse(raw: &str) -> Result<Granularity, String> {
         match raw.trim() {
@@ -416,6 +436,34 @@ mod tests {
         assert_eq!(buckets[0].start, at("2024-12-04 23:30:00"));
         assert_eq!(buckets[0].start_label(), "2024-12-05T05:00:00+05:30");
         assert_eq!(buckets.len(), 3);
+    }
+
+    #[test]
+    fn the_current_day_and_a_first_day_started_midway_are_partial() {
+        let now = at("2024-12-05 14:30:00");
+        let w = Window::ending_at(now, Days::parse("2").unwrap(), Tz::UTC);
+        let partial: Vec<bool> = w
+            .buckets(Granularity::Day)
+            .iter()
+            .map(|b| w.is_partial(b, now))
+            .collect();
+        // 12-03 from 14:30 on, 12-04 whole, 12-05 until 14:30.
+        assert_eq!(partial, [true, false, true]);
+        // Whole past days of a range are complete; its last day is partial while it is today.
+        let range = Window::between(
+            at("2024-12-03 00:00:00"),
+            at("2024-12-05 00:00:00"),
+            Tz::UTC,
+        );
+        let flags = |now| -> Vec<bool> {
+            range
+                .buckets(Granularity::Day)
+                .iter()
+                .map(|b| range.is_partial(b, now))
+                .collect()
+        };
+        assert_eq!(flags(now), [false, false]);
+        assert_eq!(flags(at("2024-12-04 10:00:00")), [false, true]);
     }
 
     #[test]

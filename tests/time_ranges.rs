@@ -187,14 +187,11 @@ async fn rfc3339_bounds_with_offsets_are_exact() {
 #[tokio::test]
 async fn bad_ranges_are_422_naming_the_parameter() {
     let (_db, app) = app_with(&tz_rows()).await;
+    // Combinations of well-formed values are windows (range.rs tests each); only malformed
+    // values are mistakes.
     for (query, param) in [
-        ("days=1&start=2024-11-01&end=2024-11-02", "days"),
-        ("start=2024-11-01", "end"),
-        ("end=2024-11-02", "start"),
-        ("start=2024-11-02&end=2024-11-02", "end"),
-        ("start=2024-11-03&end=2024-11-02", "end"),
-        ("start=2023-01-01&end=2024-11-02", "end"),
         ("start=2024-13-01&end=2024-11-02", "start"),
+        ("start=2024-11-01&end=2024-02-30", "end"),
         ("start=yesterday&end=2024-11-02", "start"),
         ("days=1&tz=Mars%2FOlympus", "tz"),
         ("days=1&granularity=month", "granularity"),
@@ -250,8 +247,8 @@ async fn anomalies_flag_spikes_and_drops_against_the_previous_seven_days() {
         .collect();
     // Day 8: median 10, MAD 1 of the 7 before → z = 0.6745·30 ≈ 20: spike. Day 9 (11) is
     // normal. Day 10 (0): median 10, MAD 1 → z ≈ −6.7: drop.
-    // Errors: day 9 has 5 after seven days of 0 (MAD 0, so any change counts): spike; day 10
-    // is back at the median 0.
+    // Errors: day 9 has 5 after seven days of 0: MAD 0, but a baseline without 5 non-zero points
+    // is no steady level (the run-of-zeros rule), so nothing is flagged.
     let null = Value::Null;
     assert_eq!(
         flags,
@@ -264,7 +261,7 @@ async fn anomalies_flag_spikes_and_drops_against_the_previous_seven_days() {
             (json!(10), null.clone(), null.clone()),
             (json!(9), null.clone(), null.clone()),
             (json!(40), json!("spike"), null.clone()),
-            (json!(11), null.clone(), json!("spike")),
+            (json!(11), null.clone(), null.clone()),
             (json!(0), json!("drop"), null.clone()),
         ]
     );

@@ -53,9 +53,9 @@ pub struct AgentMetrics {
     /// Requests with status `failure`.
     #[schema(example = 9)]
     pub failed_requests: i64,
-    /// failed_requests / total_messages, 4 decimals (0 without requests).
+    /// failed_requests / total_messages, 4 decimals (null without requests).
     #[schema(example = 0.029)]
-    pub error_rate: f64,
+    pub error_rate: Option<f64>,
     /// Requests LiteLLM answered from its cache (`cache_hit` = 'True').
     #[schema(example = 12)]
     pub cache_hits: i64,

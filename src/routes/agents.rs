@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{respond, shared, AppState};
-use crate::analytics::{whole_window, Answer, Source};
+use crate::analytics::{whole_window, with_provenance, Answer, Source};
 use crate::csv_export::{columns_of, csv_response, filename, to_csv, wants_csv, FormatParams};
 use crate::error::{ApiError, InvalidParam};
 use crate::groups::CatalogEntry;
@@ -157,6 +157,8 @@ fn catalog(entries: Vec<CatalogEntry>) -> (Vec<AgentEntry>, bool) {
     (agents, truncated)
 }
 
+/// Every agent and its versions, for pickers.
+///
 /// Every agent_name with its versions, first/last seen and requests in the window (`days` or
 /// start/end; default the last 20 days) — for pickers. Answered from the in-memory rollup in
 /// O(agents × days); by SQL (reading the window's rows) only while it loads.
@@ -179,7 +181,9 @@ pub async fn agents(
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
         let window = catalog_spec(&time)?.at(state.clock.now());
-        let (agents, _) = catalog(state.catalog(&window).await?.value);
+        let answer = state.catalog(&window).await?;
+        let (as_of, source) = (answer.as_of, answer.source);
+        let (agents, _) = catalog(answer.value);
         let rows: Vec<CatalogRow> = agents
             .into_iter()
             .flat_map(|agent| {
@@ -194,7 +198,8 @@ pub async fn agents(
             })
             .collect();
         let columns = columns_of(&CatalogRow::default());
-        return Ok(csv_response("agents.csv", to_csv(&columns, &rows, true)?));
+        let response = csv_response("agents.csv", to_csv(&columns, &rows, true)?);
+        return Ok(with_provenance(response, as_of, source));
     }
     shared(&state, &req, || async {
         let window = catalog_spec(&time)?.at(state.clock.now());
@@ -217,9 +222,11 @@ pub async fn agents(
 pub struct CompareParams {
     /// The agent's name, exactly as sent in request metadata.
     #[param(required = true, value_type = String, min_length = 1, max_length = 256, example = "support-bot")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub agent_name: Option<String>,
     /// 1 to 10 comma-separated versions; the first is the baseline the others are compared with.
     #[param(required = true, value_type = String, example = "1.0.0,1.1.0")]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub versions: Option<String>,
 }
 
@@ -254,16 +261,13 @@ impl CompareParams {
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .collect();
-        let mut unique = versions.clone();
-        unique.sort();
-        unique.dedup();
+        // A version listed again is compared once, where it first appears.
+        let versions = crate::metrics_query::without_repeats(versions);
         if versions.is_empty() || versions.len() > MAX_VERSIONS {
             problem(
                 "versions",
                 "is required: 1 to 10 comma-separated versions, like 1.0.0,1.1.0",
             );
-        } else if unique.len() != versions.len() {
-            problem("versions", "lists a version twice");
         } else if versions
             .iter()
             .any(|v| v.chars().count() > 64 || v.contains('\0'))
@@ -295,8 +299,9 @@ pub struct VersionFigures {
     pub successful_requests: i64,
     #[schema(example = 31)]
     pub failed_requests: i64,
+    /// failed_requests / requests, 4 decimals; null for a version without requests.
     #[schema(example = 0.0212)]
-    pub error_rate: f64,
+    pub error_rate: Option<f64>,
     /// USD, 9 decimals.
     #[schema(example = 3.512)]
     pub total_spend: f64,
@@ -307,6 +312,8 @@ pub struct VersionFigures {
     pub prompt_tokens: i64,
     #[schema(example = 402112)]
     pub completion_tokens: i64,
+    /// Sum of LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from
+    /// prompt + completion where the provider reports so).
     #[schema(example = 2222343)]
     pub total_tokens: i64,
     /// Request duration percentiles (nearest-rank), ms.

@@ -43,6 +43,8 @@ async fn database_answers(state: &AppState) -> Result<(), ApiError> {
     state.db.health(HEALTH_TIMEOUT).await
 }
 
+/// Database health.
+///
 /// 200 when `SELECT 1` answers within 2 s on the health checks' own connection (never behind
 /// queries; a success is reused for 1 s), else 503 saying only "database unavailable".
 #[utoipa::path(
@@ -74,7 +76,9 @@ pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
     HealthStatus::now("alive", &state)
 }
 
-/// Readiness: 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup has
+/// Readiness for the probe and the load balancer.
+///
+/// 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup has
 /// loaded (after a start: seconds to minutes, with the table's size) and the service is not
 /// shutting down; 503 otherwise. Use it for the readiness probe and the load balancer.
 #[utoipa::path(

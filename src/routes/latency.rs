@@ -1,7 +1,7 @@
 //! GET /latency — request duration and time-to-first-token distributions, per bucket and overall.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
 use crate::stats::{Latency, SeriesStats, Stats};
-use crate::window::{Bucket, DateRange};
+use crate::window::{Bucket, DateRange, Granularity};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -20,12 +20,13 @@ use crate::window::{Bucket, DateRange};
     "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
                    "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
                    "window_end_inclusive": true, "time_zone": "UTC"},
+    "granularity": "day",
     "overall": {
         "duration": {"count": 30, "avg_ms": 1834.5, "min_ms": 61.0, "max_ms": 15872.0,
                      "p50_ms": 1204.0, "p95_ms": 5120.0, "p99_ms": 15872.0},
         "ttft": {"count": 12, "avg_ms": 412.25, "min_ms": 180.0, "max_ms": 990.0,
                  "p50_ms": 377.0, "p95_ms": 990.0, "p99_ms": 990.0}},
-    "buckets": [{"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z",
+    "buckets": [{"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "partial": true,
                  "duration": {"count": 11, "avg_ms": 1502.1, "min_ms": 61.0, "max_ms": 4410.0,
                               "p50_ms": 1203.0, "p95_ms": 4410.0, "p99_ms": 4410.0},
                  "ttft": {"count": 0, "avg_ms": null, "min_ms": null, "max_ms": null,
@@ -35,6 +36,9 @@ pub struct LatencyReport {
     pub agent_name: String,
     pub agent_version: String,
     pub date_range: DateRange,
+    /// The bucket size of the series: `hour`, `day` or `week`.
+    #[schema(example = "day")]
+    pub granularity: &'static str,
     /// The whole window.
     pub overall: Durations,
     /// One entry per bucket, oldest first (empty buckets have count 0 and nulls).
@@ -59,6 +63,11 @@ pub struct BucketDurations {
     /// The bucket's start, RFC 3339 with the zone's offset.
     #[schema(example = "2024-12-05T00:00:00Z")]
     pub bucket_start: String,
+    /// True for a bucket the window covers only in part: the first one when the window starts
+    /// inside it, the last one when the window ends inside it or it is still running (the
+    /// current hour, day or week). Partial buckets are never flagged as anomalies.
+    #[schema(example = false)]
+    pub partial: bool,
     pub duration: Latency,
     pub ttft: Latency,
 }
@@ -73,11 +82,18 @@ impl Durations {
 }
 
 impl LatencyReport {
-    fn new(q: &AgentQuery, buckets: &[Bucket], stats: &SeriesStats) -> Self {
+    fn new(
+        q: &AgentQuery,
+        granularity: Granularity,
+        buckets: &[Bucket],
+        stats: &SeriesStats,
+        now: NaiveDateTime,
+    ) -> Self {
         LatencyReport {
             agent_name: q.agent.name.clone(),
             agent_version: q.agent.version.clone(),
             date_range: q.window.date_range(),
+            granularity: granularity.name(),
             overall: Durations::of(&stats.overall),
             buckets: buckets
                 .iter()
@@ -85,6 +101,7 @@ impl LatencyReport {
                 .map(|(bucket, s)| BucketDurations {
                     date: bucket.date(),
                     bucket_start: bucket.start_label(),
+                    partial: q.window.is_partial(bucket, now),
                     duration: s.duration.clone(),
                     ttft: s.ttft.clone(),
                 })
@@ -130,7 +147,8 @@ pub async fn latency(
             if answer.value.overall.requests == 0 {
                 return Err(agent_not_found(&q, &state.db));
             }
-            Ok(answer.map(|stats| LatencyReport::new(&q, &buckets, &stats)))
+            let now = state.clock.now();
+            Ok(answer.map(|stats| LatencyReport::new(&q, granularity, &buckets, &stats, now)))
         },
     )
     .await

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{agent_page, csv_first_page, shared, stream_pages, AppState};
+use crate::analytics::with_provenance;
 use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
@@ -140,7 +141,8 @@ pub async fn recent_messages(
             &answer.value.query.agent.version,
         ]);
         let items = messages(state.guard.settings.expose_message_content);
-        return Ok(stream_pages(
+        let (as_of, source) = (answer.as_of, answer.source);
+        let response = stream_pages(
             &req,
             state,
             params.into_inner(),
@@ -148,7 +150,8 @@ pub async fn recent_messages(
             page.limit.is_none(),
             items,
             name,
-        ));
+        );
+        return Ok(with_provenance(response, as_of, source));
     }
     shared(&state, &req, || async {
         let answer = agent_page::<MessageRow>(&state, &params, &page).await?;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{shared, AppState};
-use crate::analytics::{Answer, Source};
+use crate::analytics::{with_provenance, Answer, Source};
 use crate::csv_export::{csv_response, to_csv, wants_csv, FormatParams};
 use crate::error::{ApiError, InvalidParam};
 use crate::metrics_query::{Fragments, MetricsRequest, RawMetricsRequest, FRAGMENTS};
@@ -25,7 +25,8 @@ use crate::window::{Bucket, DateRange, Granularity};
 pub struct MetricsParams {
     /// Comma list of metrics: requests, sessions, users, prompt_tokens, completion_tokens,
     /// total_tokens, spend, error_rate, latency_p50, latency_p95, latency_p99, ttft_p50
-    /// (latencies in ms, nearest-rank). The first one ranks the groups.
+    /// (latencies in ms, nearest-rank; total_tokens sums LiteLLM's `total_tokens` column). The
+    /// first one ranks the groups.
     #[param(required = true, example = "requests,spend,latency_p95")]
     metrics: String,
     /// Comma list of up to 3 dimensions: agent_name, agent_version, model, user, status, app,
@@ -85,6 +86,26 @@ pub struct MetricsResult {
 /// The names requests may use (the expressions are rendered per database in Statements).
 static WHITELIST: std::sync::LazyLock<Fragments> =
     std::sync::LazyLock::new(|| Fragments::parse(FRAGMENTS));
+
+/// The patterns of the metrics query's parameters (set on its OpenAPI operation), so that what
+/// the schema allows is what the server reads: known metric and dimension names, at most 3
+/// dimensions, comma-form filters of known dimensions with 1 to 256 characters per value.
+pub(crate) fn parameter_patterns() -> Vec<(&'static str, String)> {
+    let metric = format!("({})", WHITELIST.metric_names().join("|"));
+    let dim = format!("({})", WHITELIST.dimension_names().join("|"));
+    let value = r"[^,|\s\x00]([^,|\x00]{0,254}[^,|\s\x00])?";
+    let item = format!(r"\s*{dim}\s*:{value}(\|{value}){{0,99}}");
+    vec![
+        ("metrics", format!(r"^\s*{metric}\s*(,\s*{metric}\s*)*$")),
+        (
+            "group_by",
+            format!(r"^(|\s*{dim}\s*(,\s*{dim}\s*){{0,2}})$"),
+        ),
+        ("filters", format!(r"^(|{item}(,{item})*)$")),
+        // Each `filter`: one dimension and one value (which may hold commas and `|`).
+        ("filter", format!(r"^(|\s*{dim}\s*:[^\x00]{{1,256}})$")),
+    ]
+}
 
 /// Metrics that are counts print as integers.
 fn value(metric: &str, v: Option<f64>) -> Value {
@@ -214,6 +235,8 @@ fn single<'a>(
     first
 }
 
+/// Metrics of any agents, grouped and filtered.
+///
 /// Any whitelisted metrics over every row of the window, grouped by up to 3 whitelisted
 /// dimensions, filtered by equality or in-lists, optionally per bucket; the `limit` biggest
 /// groups by the first metric. Reads the window's rows by SQL: for dashboards of one agent, the
@@ -234,6 +257,14 @@ pub async fn metrics_query(
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
+    // An empty value (a form's blank field) counts as absent, as on every other endpoint.
+    let query: web::Query<Vec<(String, String)>> = web::Query(
+        query
+            .into_inner()
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .collect(),
+    );
     let format = FormatParams {
         format: query
             .iter()
@@ -242,10 +273,11 @@ pub async fn metrics_query(
     };
     if wants_csv(&req, &format)? {
         let result = compute(&state, query.into_inner()).await?;
-        return Ok(csv_response(
+        let response = csv_response(
             "metrics.csv",
             to_csv(&csv_columns(&result.value), &csv_rows(&result.value), true)?,
-        ));
+        );
+        return Ok(with_provenance(response, result.as_of, result.source));
     }
     shared(&state, &req, || compute(&state, query.into_inner())).await
 }

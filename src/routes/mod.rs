@@ -25,7 +25,7 @@ use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder}
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::analytics::{render, serialize, Answer, SharedBody, Source};
+use crate::analytics::{render, serialize, with_provenance, Answer, SharedBody, Source};
 use crate::csv_export::{
     columns_of, csv_response, export_stream, to_csv, truncation_row, wants_csv, ExportLimits,
     ExportPage, FormatParams,
@@ -114,6 +114,7 @@ where
         .route(web::head().to(handler))
         .default_service(web::to(method_not_allowed))
         .wrap(from_fn(crate::guard::deadline))
+        .wrap(from_fn(crate::query_names::reject_unknown))
 }
 
 async fn method_not_allowed() -> Result<&'static str, ApiError> {
@@ -164,6 +165,7 @@ where
         return shared(state, req, compute).await;
     }
     let answer = compute().await?;
+    let (as_of, source) = (answer.as_of, answer.source);
     let max_rows = state.admission.settings().csv_max_rows;
     let (name, body) = crate::admission::off_worker(move || {
         let value = &answer.value;
@@ -183,7 +185,7 @@ where
         Ok::<_, ApiError>((name(value), body))
     })
     .await??;
-    Ok(csv_response(&name, body))
+    Ok(with_provenance(csv_response(&name, body), as_of, source))
 }
 
 /// The first page a CSV export reads: the caller's `limit` rows when given (the export is that

@@ -11,7 +11,7 @@ use validator::Validate;
 
 use super::messages::CONTENT_NOT_STORED;
 use super::{agent_exists, agent_not_found, respond_capped, shared, AppState, CSV_PAGE_SIZE};
-use crate::analytics::Answer;
+use crate::analytics::{with_provenance, Answer};
 use crate::csv_export::{export_stream, filename, wants_csv, ExportPage, FormatParams};
 use crate::cursor::Cursor;
 use crate::error::{ApiError, InvalidParam};
@@ -26,7 +26,7 @@ use crate::rollup::store::micros;
 use crate::stats::round_to;
 use crate::window::{format_timestamp, DateRange};
 
-const SESSION_SORTS: [SortKey; 4] = [
+pub(crate) const SESSION_SORTS: [SortKey; 4] = [
     SortKey::LastSeen,
     SortKey::Spend,
     SortKey::Requests,
@@ -41,6 +41,7 @@ pub struct SessionFilter {
     /// is this one.
     #[param(value_type = Option<String>, min_length = 1, max_length = 256, example = "user-17")]
     #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters long"))]
+    #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub user: Option<String>,
 }
 
@@ -66,6 +67,8 @@ pub struct Session {
     pub prompt_tokens: i64,
     #[schema(example = 880)]
     pub completion_tokens: i64,
+    /// Sum of LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from
+    /// prompt + completion where the provider reports so).
     #[schema(example = 6000)]
     pub total_tokens: i64,
     /// USD, 9 decimals.
@@ -216,6 +219,8 @@ pub struct SessionRequest {
     pub prompt_tokens: i64,
     #[schema(example = 40)]
     pub completion_tokens: i64,
+    /// LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from prompt +
+    /// completion where the provider reports so).
     #[schema(example = 240)]
     pub total_tokens: i64,
     /// USD.
@@ -365,7 +370,9 @@ async fn session_requests_csv(
     page: &PageParams,
 ) -> Result<HttpResponse, ApiError> {
     let (q, request) = params.parse_with_page(page, &state.clock)?;
-    session_summary(&state, &q, &session_id).await?;
+    // The CSV says what the JSON would: the summary's provenance.
+    let summary = session_summary(&state, &q, &session_id).await?;
+    let (as_of, source) = (summary.as_of, summary.source);
     let walk_on = page.limit.is_none();
     let limits = super::export_limits(req, &state);
     let size = if walk_on {
@@ -394,14 +401,8 @@ async fn session_requests_csv(
             })
         }
     };
-    Ok(export_stream(
-        &name,
-        first,
-        walk_on,
-        limits,
-        CSV_PAGE_SIZE as usize,
-        fetch,
-    ))
+    let response = export_stream(&name, first, walk_on, limits, CSV_PAGE_SIZE as usize, fetch);
+    Ok(with_provenance(response, as_of, source))
 }
 
 /// The rows as requests; without error messages (which can quote conversation content) when the

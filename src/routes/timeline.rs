@@ -1,7 +1,7 @@
 //! GET /activitytimeline — sessions (and requests, failures) per day, hour or week.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
 use crate::stats::{anomalies, Anomaly, SeriesStats};
-use crate::window::{Bucket, DateRange};
+use crate::window::{Bucket, DateRange, Granularity};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -20,16 +20,20 @@ use crate::window::{Bucket, DateRange};
     "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
                    "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
                    "window_end_inclusive": true, "time_zone": "UTC"},
+    "granularity": "day",
     "daily_sessions": [
-        {"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "sessions": 3, "messages": 11,
+        {"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "partial": true, "sessions": 3, "messages": 11,
          "failed_requests": 0, "anomaly": null, "error_anomaly": null},
-        {"date": "2024-12-05", "bucket_start": "2024-12-05T00:00:00Z", "sessions": 5, "messages": 19,
+        {"date": "2024-12-05", "bucket_start": "2024-12-05T00:00:00Z", "partial": true, "sessions": 5, "messages": 19,
          "failed_requests": 1, "anomaly": null, "error_anomaly": null}]
 }))]
 pub struct ActivityTimeline {
     pub agent_name: String,
     pub agent_version: String,
     pub date_range: DateRange,
+    /// The bucket size of the series: `hour`, `day` or `week`.
+    #[schema(example = "day")]
+    pub granularity: &'static str,
     /// One entry per bucket (per date by default) from start_date to end_date, oldest first,
     /// zero-filled.
     pub daily_sessions: Vec<DailySessions>,
@@ -43,6 +47,11 @@ pub struct DailySessions {
     /// The bucket's start, RFC 3339 with the zone's offset.
     #[schema(example = "2024-12-05T00:00:00Z")]
     pub bucket_start: String,
+    /// True for a bucket the window covers only in part: the first one when the window starts
+    /// inside it, the last one when the window ends inside it or it is still running (the
+    /// current hour, day or week). Partial buckets are never flagged as anomalies.
+    #[schema(example = false)]
+    pub partial: bool,
     /// Distinct sessions with at least one row (inside the window) in this bucket.
     #[schema(example = 5)]
     pub sessions: i64,
@@ -61,27 +70,47 @@ pub struct DailySessions {
 }
 
 impl ActivityTimeline {
-    fn new(q: &AgentQuery, buckets: &[Bucket], stats: &SeriesStats) -> Self {
+    fn new(
+        q: &AgentQuery,
+        granularity: Granularity,
+        buckets: &[Bucket],
+        stats: &SeriesStats,
+        now: NaiveDateTime,
+    ) -> Self {
+        let partial: Vec<bool> = buckets
+            .iter()
+            .map(|b| q.window.is_partial(b, now))
+            .collect();
         let sessions: Vec<f64> = stats.buckets.iter().map(|s| s.sessions as f64).collect();
         let failed: Vec<f64> = stats.buckets.iter().map(|s| s.failed as f64).collect();
         let daily_sessions = buckets
             .iter()
             .zip(&stats.buckets)
-            .zip(anomalies(&sessions).into_iter().zip(anomalies(&failed)))
-            .map(|((bucket, s), (anomaly, error_anomaly))| DailySessions {
-                date: bucket.date(),
-                bucket_start: bucket.start_label(),
-                sessions: s.sessions,
-                messages: s.requests,
-                failed_requests: s.failed,
-                anomaly,
-                error_anomaly,
-            })
+            .zip(
+                partial.iter().zip(
+                    anomalies(&sessions, &partial)
+                        .into_iter()
+                        .zip(anomalies(&failed, &partial)),
+                ),
+            )
+            .map(
+                |((bucket, s), (partial, (anomaly, error_anomaly)))| DailySessions {
+                    date: bucket.date(),
+                    bucket_start: bucket.start_label(),
+                    partial: *partial,
+                    sessions: s.sessions,
+                    messages: s.requests,
+                    failed_requests: s.failed,
+                    anomaly,
+                    error_anomaly,
+                },
+            )
             .collect();
         ActivityTimeline {
             agent_name: q.agent.name.clone(),
             agent_version: q.agent.version.clone(),
             date_range: q.window.date_range(),
+            granularity: granularity.name(),
             daily_sessions,
         }
     }
@@ -124,7 +153,8 @@ pub async fn activity_timeline(
             if answer.value.overall.requests == 0 {
                 return Err(agent_not_found(&q, &state.db));
             }
-            Ok(answer.map(|stats| ActivityTimeline::new(&q, &buckets, &stats)))
+            let now = state.clock.now();
+            Ok(answer.map(|stats| ActivityTimeline::new(&q, granularity, &buckets, &stats, now)))
         },
     )
     .await

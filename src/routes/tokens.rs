@@ -1,7 +1,7 @@
 //! GET /tokens-usage (per bucket) and GET /total-tokens (whole window): tokens and spend.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
 use crate::stats::{anomalies, round_to, Anomaly, SeriesStats, Stats};
-use crate::window::{Bucket, DateRange};
+use crate::window::{Bucket, DateRange, Granularity};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -21,11 +21,12 @@ use crate::window::{Bucket, DateRange};
     "date_range": {"start_date": "2024-12-04", "end_date": "2024-12-05",
                    "window_start": "2024-12-04T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
                    "window_end_inclusive": true, "time_zone": "UTC"},
+    "granularity": "day",
     "daily_tokens": [
-        {"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "prompt_tokens": 5120,
+        {"date": "2024-12-04", "bucket_start": "2024-12-04T00:00:00Z", "partial": true, "prompt_tokens": 5120,
          "completion_tokens": 880, "total_tokens": 6000, "cached_prompt_tokens": 1024,
          "spend": 0.021, "messages": 11, "anomaly": null},
-        {"date": "2024-12-05", "bucket_start": "2024-12-05T00:00:00Z", "prompt_tokens": 9300,
+        {"date": "2024-12-05", "bucket_start": "2024-12-05T00:00:00Z", "partial": true, "prompt_tokens": 9300,
          "completion_tokens": 1710, "total_tokens": 11010, "cached_prompt_tokens": 0,
          "spend": 0.04035, "messages": 19, "anomaly": null}]
 }))]
@@ -33,6 +34,9 @@ pub struct TokensUsage {
     pub agent_name: String,
     pub agent_version: String,
     pub date_range: DateRange,
+    /// The bucket size of the series: `hour`, `day` or `week`.
+    #[schema(example = "day")]
+    pub granularity: &'static str,
     /// One entry per bucket (per date by default) from start_date to end_date, oldest first,
     /// zero-filled.
     pub daily_tokens: Vec<DailyTokens>,
@@ -46,13 +50,19 @@ pub struct DailyTokens {
     /// The bucket's start, RFC 3339 with the zone's offset.
     #[schema(example = "2024-12-05T00:00:00Z")]
     pub bucket_start: String,
+    /// True for a bucket the window covers only in part: the first one when the window starts
+    /// inside it, the last one when the window ends inside it or it is still running (the
+    /// current hour, day or week). Partial buckets are never flagged as anomalies.
+    #[schema(example = false)]
+    pub partial: bool,
     /// Sum of prompt_tokens of the bucket's rows inside the window.
     #[schema(example = 9300)]
     pub prompt_tokens: i64,
     /// Sum of completion_tokens of the bucket's rows inside the window.
     #[schema(example = 1710)]
     pub completion_tokens: i64,
-    /// Sum of total_tokens as LiteLLM recorded it.
+    /// Sum of LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from
+    /// prompt + completion where the provider reports so).
     #[schema(example = 11010)]
     pub total_tokens: i64,
     /// Prompt tokens served from the provider's prompt cache.
@@ -76,6 +86,7 @@ pub struct DailyTokens {
     "date_range": {"start_date": "2024-11-28", "end_date": "2024-12-05",
                    "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
                    "window_end_inclusive": true, "time_zone": "UTC"},
+    "granularity": "day",
     "total_prompt_tokens": 48210,
     "total_completion_tokens": 9120,
     "total_tokens": 57330,
@@ -93,7 +104,8 @@ pub struct TotalTokens {
     /// Sum of completion_tokens over the window.
     #[schema(example = 9120)]
     pub total_completion_tokens: i64,
-    /// Sum of total_tokens as LiteLLM recorded it.
+    /// Sum of LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from
+    /// prompt + completion where the provider reports so).
     #[schema(example = 57330)]
     pub total_tokens: i64,
     /// Prompt tokens served from the provider's prompt cache.
@@ -108,7 +120,17 @@ pub struct TotalTokens {
 }
 
 impl TokensUsage {
-    fn new(q: &AgentQuery, buckets: &[Bucket], stats: &SeriesStats) -> Self {
+    fn new(
+        q: &AgentQuery,
+        granularity: Granularity,
+        buckets: &[Bucket],
+        stats: &SeriesStats,
+        now: NaiveDateTime,
+    ) -> Self {
+        let partial: Vec<bool> = buckets
+            .iter()
+            .map(|b| q.window.is_partial(b, now))
+            .collect();
         let totals: Vec<f64> = stats
             .buckets
             .iter()
@@ -117,10 +139,11 @@ impl TokensUsage {
         let daily_tokens = buckets
             .iter()
             .zip(&stats.buckets)
-            .zip(anomalies(&totals))
-            .map(|((bucket, s), anomaly)| DailyTokens {
+            .zip(partial.iter().zip(anomalies(&totals, &partial)))
+            .map(|((bucket, s), (partial, anomaly))| DailyTokens {
                 date: bucket.date(),
                 bucket_start: bucket.start_label(),
+                partial: *partial,
                 prompt_tokens: s.prompt_tokens,
                 completion_tokens: s.completion_tokens,
                 total_tokens: s.total_tokens,
@@ -134,6 +157,7 @@ impl TokensUsage {
             agent_name: q.agent.name.clone(),
             agent_version: q.agent.version.clone(),
             date_range: q.window.date_range(),
+            granularity: granularity.name(),
             daily_tokens,
         }
     }
@@ -191,7 +215,8 @@ pub async fn tokens_usage(
             if answer.value.overall.requests == 0 {
                 return Err(agent_not_found(&q, &state.db));
             }
-            Ok(answer.map(|stats| TokensUsage::new(&q, &buckets, &stats)))
+            let now = state.clock.now();
+            Ok(answer.map(|stats| TokensUsage::new(&q, granularity, &buckets, &stats, now)))
         },
     )
     .await

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{agent_page, csv_first_page, shared, stream_pages, AppState};
+use crate::analytics::with_provenance;
 use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::ApiError;
 use crate::openapi::AgentErrors;
@@ -42,7 +43,8 @@ pub struct UsageLog {
     pub timestamp: String,
     #[schema(example = "support-bot")]
     pub agent_name: String,
-    /// The row's total_tokens as LiteLLM recorded it.
+    /// LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from prompt +
+    /// completion where the provider reports so).
     #[schema(example = 120)]
     pub total_tokens: i64,
     #[schema(example = 100)]
@@ -111,7 +113,8 @@ pub async fn detailed_usage(
         ]);
         let items: fn(&AgentQuery, Vec<UsageRow>) -> Vec<UsageLog> =
             |q, rows| rows.into_iter().map(|r| UsageLog::new(q, r)).collect();
-        return Ok(stream_pages(
+        let (as_of, source) = (answer.as_of, answer.source);
+        let response = stream_pages(
             &req,
             state,
             params.into_inner(),
@@ -119,7 +122,8 @@ pub async fn detailed_usage(
             page.limit.is_none(),
             items,
             name,
-        ));
+        );
+        return Ok(with_provenance(response, as_of, source));
     }
     shared(&state, &req, || async {
         let answer = agent_page::<UsageRow>(&state, &params, &page).await?;

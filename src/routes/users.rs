@@ -13,7 +13,7 @@ use crate::params::{AgentParams, TimeParams};
 use crate::stats::round_to;
 use crate::window::{format_timestamp, DateRange};
 
-const USER_SORTS: [SortKey; 4] = [
+pub(crate) const USER_SORTS: [SortKey; 4] = [
     SortKey::LastSeen,
     SortKey::Spend,
     SortKey::Requests,
@@ -36,6 +36,8 @@ pub struct User {
     pub prompt_tokens: i64,
     #[schema(example = 3100)]
     pub completion_tokens: i64,
+    /// Sum of LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from
+    /// prompt + completion where the provider reports so).
     #[schema(example = 23580)]
     pub total_tokens: i64,
     /// USD, 9 decimals.

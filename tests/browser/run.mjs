@@ -1,6 +1,7 @@
 // Browser tests in headless Debian Chromium (playwright-core drives /usr/bin/chromium):
 //   1. Swagger UI at /docs/ loads with no request leaving the service, lists every operation, and
-//      "Try it out" on /analytics/agent shows a 200 with the fixture's numbers.
+//      "Try it out" on /analytics/agent shows a 200 with the fixture's numbers; opened by a host
+//      name it shows no validator badge and no Explore bar, and descriptions render as written.
 //   2. A page from another origin fetches /analytics/agent: allowed origin succeeds, another is
 //      blocked by the browser (CORS).
 //   3. The dashboard (API keys on): asks for the key, renders the fixture's tiles and the charts,
@@ -45,9 +46,17 @@ async function scenario(name, body) {
   }
 }
 
+// A host name the browser resolves to the service (Swagger UI treats loopback names specially).
+const DOCS_HOST = "analytics.internal";
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    `--host-resolver-rules=MAP ${DOCS_HOST} 127.0.0.1`,
+  ],
 });
 
 /** A page that records every request and console error. */
@@ -90,6 +99,32 @@ await scenario("Swagger UI loads offline, lists every operation, Try it out answ
     check(body.includes(expected), `response lacks ${expected}: ${body.slice(0, 400)}`);
   }
   await page.screenshot({ path: path.join(ARTIFACTS, "swagger-try-it-out.png"), fullPage: false });
+  check(page.errors.length === 0, `page errors: ${page.errors.join("; ")}`);
+  await page.context().close();
+});
+
+// Opened by a host name (not localhost or 127.0.0.1, which Swagger UI never validates), it used to
+// load a badge from validator.swagger.io that carried the internal spec URL.
+await scenario("Swagger UI by host name: no validator badge, no Explore bar, descriptions as written", async () => {
+  const base = OPEN_BASE.replace("127.0.0.1", DOCS_HOST);
+  const page = await newPage();
+  await page.goto(`${base}/docs/`, { waitUntil: "networkidle" });
+  await page.waitForSelector(".opblock", { timeout: 15000 });
+  const outside = page.requests.filter((u) => !u.startsWith(base) && !u.startsWith("data:"));
+  check(outside.length === 0, `requests left the service: ${outside.join(", ")}`);
+  check((await page.locator(".validator-badge, img[src*='validator']").count()) === 0, "a validator badge is shown");
+  check((await page.locator(".topbar, .download-url-input").count()) === 0, "the Explore bar is shown");
+  const summaries = await page.locator(".opblock-summary-description").allInnerTexts();
+  const literal = summaries.filter((t) => t.includes("`"));
+  check(literal.length === 0, `summaries show backticks: ${literal.join(" | ")}`);
+  const op = page.locator("#operations-analytics-agent_analytics");
+  await op.locator(".opblock-summary").click();
+  const days = op.locator('tr[data-param-name="days"] td.parameters-col_description');
+  await days.first().waitFor({ timeout: 15000 });
+  check((await days.locator("ol, ul").count()) === 0, "the days description renders as a list");
+  const text = await days.first().innerText();
+  check(text.includes("One of 1, 2, 7, 15 or 20"), `days description: ${text}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "swagger-by-host-name.png"), fullPage: false });
   check(page.errors.length === 0, `page errors: ${page.errors.join("; ")}`);
   await page.context().close();
 });
