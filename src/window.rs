@@ -32,6 +32,31 @@ pub const ALLOWED_DAYS: [u32; 5] = [1, 2, 7, 15, 20];
 /// The longest start/end range.
 pub const MAX_RANGE_DAYS: i64 = 400;
 
+/// The earliest instant a request may name (`start`, `end`, a cursor's window): the Unix epoch.
+/// No LiteLLM row is older, and the bound keeps every date computation far from the limits of
+/// chrono (which panics) and Postgres (which fails with 22008).
+pub fn earliest_instant() -> NaiveDateTime {
+    DateTime::UNIX_EPOCH.naive_utc()
+}
+
+/// The latest instant a request may name: one day after the system clock's now (room for clock
+/// skew and for dates in zones ahead of UTC).
+pub fn latest_instant() -> NaiveDateTime {
+    Utc::now().naive_utc() + Duration::days(1)
+}
+
+/// Whether `t` is within [`earliest_instant`] … [`latest_instant`].
+pub fn is_accepted_instant(t: NaiveDateTime) -> bool {
+    (earliest_instant()..=latest_instant()).contains(&t)
+}
+
+/// Whether a `days` window may end at `t` (a cursor's window end): accepted, and the longest
+/// window ending there starts no earlier than [`earliest_instant`].
+pub fn is_accepted_days_end(t: NaiveDateTime) -> bool {
+    let longest = Duration::days(i64::from(ALLOWED_DAYS[ALLOWED_DAYS.len() - 1]));
+    is_accepted_instant(t) && t.checked_sub_signed(longest) >= Some(earliest_instant())
+}
+
 /// A validated number of days: one of [`ALLOWED_DAYS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Days(u32);
@@ -94,10 +119,14 @@ pub struct Window {
 }
 
 impl Window {
-    /// `days=N` ending at `end`.
+    /// `days=N` ending at `end`. Callers pass now or a checked cursor's window end
+    /// ([`is_accepted_days_end`]); the subtraction is checked all the same, so no input can make
+    /// it panic (the window would then start at the epoch).
     pub fn ending_at(end: NaiveDateTime, days: Days, tz: Tz) -> Window {
         Window {
-            start: end - Duration::hours(24 * i64::from(days.get())),
+            start: end
+                .checked_sub_signed(Duration::hours(24 * i64::from(days.get())))
+                .unwrap_or_else(|| earliest_instant().min(end)),
             end,
             span: Span::Days(days),
             tz,
@@ -108,7 +137,9 @@ impl Window {
     pub fn between(start: NaiveDateTime, end_exclusive: NaiveDateTime, tz: Tz) -> Window {
         Window {
             start,
-            end: end_exclusive - Duration::microseconds(1),
+            end: end_exclusive
+                .checked_sub_signed(Duration::microseconds(1))
+                .unwrap_or(end_exclusive),
             span: Span::Range,
             tz,
         }
