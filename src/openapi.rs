@@ -83,7 +83,8 @@ pub enum AgentErrors {
     /// The query string is longer than MAX_QUERY_STRING_BYTES.
     #[response(status = 414, content_type = "application/problem+json")]
     QueryTooLong(Problem),
-    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE); retry after `Retry-After`.
+    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE), or its address sent too many
+    /// wrong or missing keys (AUTH_FAILURES_PER_MINUTE); retry after `Retry-After`.
     #[response(
         status = 429,
         content_type = "application/problem+json",

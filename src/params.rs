@@ -60,7 +60,8 @@ pub struct TimeParams {
     pub days: Option<String>,
 
     /// Instead of `days`: the range's start, inclusive — RFC 3339 (`2024-12-01T00:00:00Z`) or a
-    /// date (`2024-12-01`, midnight in `tz`). Needs `end`; at most 400 days.
+    /// date (`2024-12-01`, midnight in `tz`). Needs `end`; at most 400 days. `start` and `end`
+    /// must lie between 1970-01-01T00:00:00Z and one day after now.
     // No example value on start/end: Swagger UI's "Try it out" would fill it in next to `days`,
     // which is a 422.
     #[param(value_type = Option<String>)]
@@ -108,7 +109,8 @@ pub struct PageParams {
 
     /// Opaque position from the previous page's `next_cursor`; omit it for the newest rows.
     /// The cursor also keeps the window of the first page, so a walk through all pages lists
-    /// every row of that window exactly once.
+    /// every row of that window exactly once. Cursors are signed: one this service did not
+    /// issue (or altered) is a 422.
     #[param(value_type = Option<String>, max_length = 1024)]
     pub cursor: Option<String>,
 }
