@@ -158,6 +158,22 @@ impl Window {
         }
     }
 
+    /// The instant just after the window. Windows lie within 1970 … now + 1 day (range.rs,
+    /// cursor.rs), so this cannot overflow; it is checked all the same, like all date arithmetic
+    /// here, so that no input can make it panic.
+    pub fn end_exclusive(&self) -> NaiveDateTime {
+        self.end
+            .checked_add_signed(Duration::microseconds(1))
+            .unwrap_or(self.end)
+    }
+
+    /// The instant just before the window (checked, as [`Window::end_exclusive`]).
+    pub fn before_start(&self) -> NaiveDateTime {
+        self.start
+            .checked_sub_signed(Duration::microseconds(1))
+            .unwrap_or(self.start)
+    }
+
     fn local(&self, t: NaiveDateTime) -> DateTime<Tz> {
         self.tz.from_utc_datetime(&t)
     }
@@ -173,7 +189,7 @@ impl Window {
     pub fn date_range(&self) -> DateRange {
         let (window_end, window_end_inclusive) = match self.span {
             Span::Days(_) => (self.end, true),
-            Span::Range => (self.end + Duration::microseconds(1), false),
+            Span::Range => (self.end_exclusive(), false),
         };
         DateRange {
             start_date: self.start_date(),
@@ -190,7 +206,10 @@ impl Window {
         let mut buckets = Vec::new();
         let mut from = bucket_start(self.tz, self.start, granularity);
         while from <= self.end {
-            let to = next_bucket_start(self.tz, from, granularity);
+            // Only at the end of chrono's calendar is there no next bucket.
+            let Some(to) = next_bucket_start(self.tz, from, granularity) else {
+                break;
+            };
             buckets.push(Bucket {
                 start: from,
                 end: to,
@@ -284,28 +303,32 @@ fn bucket_start(tz: Tz, t: NaiveDateTime, granularity: Granularity) -> NaiveDate
         Granularity::Hour => {
             let into_hour = Duration::seconds(i64::from(local.minute() * 60 + local.second()))
                 + Duration::nanoseconds(i64::from(local.nanosecond()));
-            t - into_hour
+            t.checked_sub_signed(into_hour).unwrap_or(t)
         }
         Granularity::Day => local_midnight(tz, local.date_naive()),
         Granularity::Week => {
             let date = local.date_naive();
-            let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
-            local_midnight(tz, monday)
+            let back = Duration::days(i64::from(date.weekday().num_days_from_monday()));
+            local_midnight(tz, date.checked_sub_signed(back).unwrap_or(date))
         }
     }
 }
 
-fn next_bucket_start(tz: Tz, start: NaiveDateTime, granularity: Granularity) -> NaiveDateTime {
+/// The start of the bucket after the one starting at `start`; `None` past chrono's calendar.
+fn next_bucket_start(
+    tz: Tz,
+    start: NaiveDateTime,
+    granularity: Granularity,
+) -> Option<NaiveDateTime> {
+    let date = tz.from_utc_datetime(&start).date_naive();
     match granularity {
-        Granularity::Hour => start + Duration::hours(1),
-        Granularity::Day => {
-            let date = tz.from_utc_datetime(&start).date_naive();
-            local_midnight(tz, date + Duration::days(1))
-        }
-        Granularity::Week => {
-            let date = tz.from_utc_datetime(&start).date_naive();
-            local_midnight(tz, date + Duration::days(7))
-        }
+        Granularity::Hour => start.checked_add_signed(Duration::hours(1)),
+        Granularity::Day => date
+            .checked_add_signed(Duration::days(1))
+            .map(|d| local_midnight(tz, d)),
+        Granularity::Week => date
+            .checked_add_signed(Duration::days(7))
+            .map(|d| local_midnight(tz, d)),
     }
 }
 
@@ -317,7 +340,10 @@ fn local_midnight(tz: Tz, date: NaiveDate) -> NaiveDateTime {
         if let Some(t) = tz.from_local_datetime(&local).earliest() {
             return t.naive_utc();
         }
-        local += Duration::minutes(15);
+        match local.checked_add_signed(Duration::minutes(15)) {
+            Some(next) => local = next,
+            None => break,
+        }
     }
     // No zone skips a whole day's worth of quarter hours; fall back to UTC midnight.
     date.and_hms_opt(0, 0, 0).unwrap_or_default()
