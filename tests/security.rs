@@ -73,7 +73,7 @@ async fn forged_cursors_from_the_attack_run_are_422_not_a_dropped_connection() {
 }
 
 #[tokio::test]
-async fn a_cursor_the_service_issued_pages_on_and_any_change_to_it_is_refused() {
+async fn a_cursor_the_service_issued_pages_on_and_a_well_formed_forgery_is_refused() {
     let (_db, app) = app_with(|_| {}).await;
     let q = agent_query(NAME, VERSION, 7);
     let first = app
@@ -85,8 +85,16 @@ async fn a_cursor_the_service_issued_pages_on_and_any_change_to_it_is_refused() 
         .to_string();
     app.get_json(&format!("/detailed-usage?{q}&limit=1&cursor={cursor}"), 200)
         .await;
-    // Swap one character in the middle (the signed position) for another base64 character.
-    let mut bytes = cursor.clone().into_bytes();
+    // A plausible position written by hand: the fixture's now as the window end, a row time
+    // inside the window, any request id. Unsigned cursors were read back as they came.
+    let now = fixture::now().and_utc().timestamp_micros();
+    let forged = URL_SAFE_NO_PAD.encode(format!("v1.{now}.{}.zzz", now - 3_600_000_000));
+    let problem = app
+        .get_problem(&format!("/detailed-usage?{q}&limit=1&cursor={forged}"), 422)
+        .await;
+    assert_eq!(invalid_param_names(&problem), ["cursor"]);
+    // The issued cursor with one character changed.
+    let mut bytes = cursor.into_bytes();
     let middle = bytes.len() / 2;
     bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
     let altered = String::from_utf8(bytes).unwrap();
