@@ -50,8 +50,9 @@ echo "building (release)..." >&2
 cargo build --release --quiet
 api_port="$(free_port)"
 base="http://127.0.0.1:$api_port"
+# Without API_KEY_FOR_LOAD the service runs open, which it does only when told so.
 DATABASE_URL="$db_url" HOST=127.0.0.1 PORT="$api_port" SHUTDOWN_DRAIN_SECONDS=0 RUST_LOG=warn \
-    API_KEYS="$key" ./target/release/litellm-analytics > "$work/service.log" 2>&1 &
+    API_KEYS="$key" ALLOW_OPEN_API=true ./target/release/litellm-analytics > "$work/service.log" 2>&1 &
 service_pid=$!
 auth=()
 [ -n "$key" ] && auth=(-H "X-API-Key: $key")

@@ -51,7 +51,7 @@ cargo build --release --quiet
 # --- the service, rollup on --------------------------------------------------------------------
 api_port="$(free_port)"
 base="http://127.0.0.1:$api_port"
-DATABASE_URL="$db_url" HOST=127.0.0.1 PORT="$api_port" SHUTDOWN_DRAIN_SECONDS=0 RUST_LOG=info \
+ALLOW_OPEN_API=true DATABASE_URL="$db_url" HOST=127.0.0.1 PORT="$api_port" SHUTDOWN_DRAIN_SECONDS=0 RUST_LOG=info \
     ./target/release/litellm-analytics > "$work/service.log" 2>&1 &
 service_pid=$!
 pids+=("$service_pid")
@@ -142,7 +142,7 @@ rollup_rows=$(grep -a "rollup ready" "$work/service.log" | sed -E 's/.*: ([0-9]+
 
 # --- the SQL path, for comparison (rollup off, a few connections: each query scans the window) --
 sql_port="$(free_port)"
-DATABASE_URL="$db_url" HOST=127.0.0.1 PORT="$sql_port" ANALYTICS_ROLLUP=off SHUTDOWN_DRAIN_SECONDS=0 \
+ALLOW_OPEN_API=true DATABASE_URL="$db_url" HOST=127.0.0.1 PORT="$sql_port" ANALYTICS_ROLLUP=off SHUTDOWN_DRAIN_SECONDS=0 \
     ./target/release/litellm-analytics > "$work/sql.log" 2>&1 &
 pids+=($!)
 until curl -fs "http://127.0.0.1:$sql_port/health/ready" >/dev/null; do sleep 0.2; done

@@ -46,7 +46,7 @@ start() { # port, extra env...
         ./target/release/litellm-analytics >> "$work/service.log" 2>&1 &
     pids+=($!)
 }
-start "$open_port" CORS_ALLOWED_ORIGINS="http://127.0.0.1:$allowed_port"
+start "$open_port" ALLOW_OPEN_API=true CORS_ALLOWED_ORIGINS="http://127.0.0.1:$allowed_port"
 start "$keyed_port" API_KEYS="$api_key"
 for p in "$open_port" "$keyed_port"; do
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$p/health/ready" >/dev/null && break; sleep 0.2; done

@@ -33,5 +33,6 @@ cat <<INFO
   Try:         curl 'http://localhost:${api_port}/analytics/agent?agent_name=support-bot&agent_version=1.1.0&days=7'
 
 INFO
-export DATABASE_URL="$demo_url" PORT="$api_port" RUST_LOG="${RUST_LOG:-info}"
+# A local demo runs without keys; the service refuses that unless told so explicitly.
+export DATABASE_URL="$demo_url" PORT="$api_port" RUST_LOG="${RUST_LOG:-info}" ALLOW_OPEN_API=true
 exec ./target/release/litellm-analytics

@@ -138,7 +138,7 @@ fn boundaries(buckets: &[Bucket]) -> Vec<NaiveDateTime> {
 pub fn whole_window(q: &AgentQuery) -> [Bucket; 1] {
     [Bucket {
         start: q.window.start,
-        end: q.window.end + chrono::Duration::microseconds(1),
+        end: q.window.end_exclusive(),
         tz: q.window.tz,
     }]
 }

@@ -186,6 +186,13 @@ pub struct GuardSettings {
     pub request_timeout: Duration,
     /// Longest accepted query string, in bytes (414 beyond).
     pub max_query_bytes: usize,
+    /// Failed authentications (wrong or missing key) allowed per minute per client address
+    /// before it is answered 429; 0 turns the limit off. Independent of `rate_limit_per_minute`.
+    pub auth_failures_per_minute: u32,
+    /// `ALLOW_OPEN_API=true`: the operator's explicit choice to run without keys (demo, dev).
+    pub allow_open_api: bool,
+    /// Key that signs cursors (`CURSOR_SECRET`); `None`: a random key per process. Secret.
+    pub cursor_secret: Option<String>,
 }
 
 impl Default for GuardSettings {
@@ -196,6 +203,9 @@ impl Default for GuardSettings {
             rate_limit_per_minute: 0,
             request_timeout: Duration::from_secs(30),
             max_query_bytes: 4096,
+            auth_failures_per_minute: 10,
+            allow_open_api: false,
+            cursor_secret: None,
         }
     }
 }
@@ -211,6 +221,12 @@ impl fmt::Debug for GuardSettings {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("request_timeout", &self.request_timeout)
             .field("max_query_bytes", &self.max_query_bytes)
+            .field("auth_failures_per_minute", &self.auth_failures_per_minute)
+            .field("allow_open_api", &self.allow_open_api)
+            .field(
+                "cursor_secret",
+                &self.cursor_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -222,7 +238,16 @@ impl GuardSettings {
     ) -> Result<Self, ConfigError> {
         let mut guard = GuardSettings::default();
         if let Some(list) = var("API_KEYS") {
-            guard.api_keys.extend(parse_keys(&list));
+            let keys = parse_keys(&list);
+            // Only separators (" , "): someone meant to set keys and the value got lost.
+            if keys.is_empty() {
+                return Err(ConfigError(
+                    "API_KEYS is set but holds no key (only commas or blanks); give at least one \
+                     key, or unset it and set ALLOW_OPEN_API=true to run without keys"
+                        .to_string(),
+                ));
+            }
+            guard.api_keys.extend(keys);
         }
         if let Some(path) = var("API_KEYS_FILE") {
             let path = path.trim();
@@ -251,6 +276,30 @@ impl GuardSettings {
         if let Some(n) = var("MAX_QUERY_STRING_BYTES") {
             guard.max_query_bytes =
                 parse_number("MAX_QUERY_STRING_BYTES", &n, 256, 65_536)? as usize;
+        }
+        if let Some(n) = var("AUTH_FAILURES_PER_MINUTE") {
+            guard.auth_failures_per_minute =
+                parse_number("AUTH_FAILURES_PER_MINUTE", &n, 0, 1_000_000)? as u32;
+        }
+        if let Some(secret) = var("CURSOR_SECRET") {
+            if secret.len() < 32 {
+                return Err(ConfigError(
+                    "CURSOR_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)"
+                        .to_string(),
+                ));
+            }
+            guard.cursor_secret = Some(secret);
+        }
+        if let Some(flag) = var("ALLOW_OPEN_API") {
+            guard.allow_open_api = parse_bool("ALLOW_OPEN_API", &flag)?;
+        }
+        // Fail closed: a deployment that forgot its keys must not come up open.
+        if guard.api_keys.is_empty() && !guard.allow_open_api {
+            return Err(ConfigError(
+                "no API keys: set API_KEYS (comma-separated) or API_KEYS_FILE, or set \
+                 ALLOW_OPEN_API=true to run the API open to anyone who can reach it (demo, dev)"
+                    .to_string(),
+            ));
         }
         Ok(guard)
     }
@@ -569,12 +618,60 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn settings_from(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    /// Settings from exactly `vars`.
+    fn exact_settings_from(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|key| map.get(key).cloned())
+    }
+
+    /// Settings from `vars`, open (ALLOW_OPEN_API=true) unless they say otherwise, so that
+    /// tests of other variables need not set keys.
+    fn settings_from(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut vars = vars.to_vec();
+        if !vars.iter().any(|(k, _)| *k == "ALLOW_OPEN_API") {
+            vars.push(("ALLOW_OPEN_API", "true"));
+        }
+        exact_settings_from(&vars)
+    }
+
+    #[test]
+    fn without_keys_the_service_refuses_to_start_unless_open_api_is_allowed() {
+        let no_keys = exact_settings_from(&[("DATABASE_URL", "x")]).unwrap_err();
+        assert!(no_keys.0.contains("ALLOW_OPEN_API=true"), "{no_keys}");
+        // Blank values count as unset.
+        let blank = exact_settings_from(&[("DATABASE_URL", "x"), ("API_KEYS", "  ")]);
+        assert!(blank.is_err());
+        // Only separators: keys were meant and got lost; refused even with the opt-in.
+        for allow in ["false", "true"] {
+            let lost = exact_settings_from(&[
+                ("DATABASE_URL", "x"),
+                ("API_KEYS", " , "),
+                ("ALLOW_OPEN_API", allow),
+            ])
+            .unwrap_err();
+            assert!(
+                lost.0.contains("API_KEYS is set but holds no key"),
+                "{lost}"
+            );
+        }
+        let open = exact_settings_from(&[("DATABASE_URL", "x"), ("ALLOW_OPEN_API", "true")]);
+        assert!(open.unwrap().guard.api_keys.is_empty());
+        let keyed = exact_settings_from(&[("DATABASE_URL", "x"), ("API_KEYS", "k1")]).unwrap();
+        assert_eq!(keyed.guard.api_keys, ["k1"]);
+        assert_eq!(keyed.guard.auth_failures_per_minute, 10);
+    }
+
+    #[test]
+    fn cursor_secret_must_be_long_and_is_never_printed() {
+        let short = settings_from(&[("DATABASE_URL", "x"), ("CURSOR_SECRET", "short")]);
+        assert!(short.unwrap_err().0.contains("CURSOR_SECRET"));
+        let secret = "s".repeat(40);
+        let s = settings_from(&[("DATABASE_URL", "x"), ("CURSOR_SECRET", &secret)]).unwrap();
+        assert_eq!(s.guard.cursor_secret.as_deref(), Some(secret.as_str()));
+        assert!(!format!("{s:?}").contains(&secret));
     }
 
     #[test]

@@ -3,12 +3,19 @@
 //! A cursor holds the position of the last row served (`"startTime"`, `request_id`) and the end
 //! of the window the listing started with, so that walking the pages lists the same window even
 //! while time moves on: every row exactly once, newest first.
+//!
+//! Cursors are signed (HMAC-SHA256, see [`seal`]): the service only ever reads back positions it
+//! wrote itself, so a made-up cursor is a 422, never a date computation on chosen values.
+
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
-use crate::window::Window;
+use crate::window::{is_accepted_days_end, Window};
 
 const VERSION: &str = "v1";
 /// Longest cursor text we accept; a request_id is a UUID or similar, far below this.
@@ -24,27 +31,25 @@ pub struct Cursor {
     pub request_id: String,
 }
 
+/// Why a cursor is refused. With several replicas, a cursor signed by another pod is refused too
+/// unless they share `CURSOR_SECRET` (README, "Cursors").
+pub const NOT_ISSUED_HERE: &str = "is not a cursor this API issued (or it was issued by an \
+     instance with another CURSOR_SECRET, or before a restart without one); pass next_cursor \
+     from the previous page unchanged, or omit cursor to start again from the first page";
+
 impl Cursor {
     pub fn encode(&self) -> String {
-        let plain = format!(
+        seal(&format!(
             "{VERSION}.{}.{}.{}",
             micros(self.window_end),
             micros(self.start_time),
             self.request_id
-        );
-        URL_SAFE_NO_PAD.encode(plain)
+        ))
     }
 
     pub fn decode(text: &str) -> Result<Cursor, String> {
-        const HOW: &str = "is not a cursor this API issued; pass next_cursor from the previous \
-                           page unchanged, or omit cursor to start from the newest row";
-        if text.is_empty() || text.len() > MAX_CURSOR_LEN {
-            return Err(HOW.to_string());
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text.trim_end_matches('='))
-            .map_err(|_| HOW.to_string())?;
-        let plain = String::from_utf8(bytes).map_err(|_| HOW.to_string())?;
+        const HOW: &str = NOT_ISSUED_HERE;
+        let plain = unseal(text).ok_or_else(|| HOW.to_string())?;
         let mut parts = plain.splitn(4, '.');
         let (Some(VERSION), Some(end), Some(start), Some(request_id)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -55,7 +60,8 @@ impl Cursor {
         let start_time = from_micros(start).ok_or_else(|| HOW.to_string())?;
         // A row served from a window cannot be newer than the window's end, and Postgres text
         // cannot hold NUL: either means the cursor was made up or damaged.
-        if start_time > window_end || request_id.contains('\0') {
+        if start_time > window_end || request_id.contains('\0') || !is_accepted_days_end(window_end)
+        {
             return Err(HOW.to_string());
         }
         Ok(Cursor {
@@ -64,6 +70,61 @@ impl Cursor {
             request_id: request_id.to_string(),
         })
     }
+}
+
+/// The HMAC-SHA256 key cursors are signed with: `CURSOR_SECRET` when configured (shared by all
+/// replicas, so a cursor from one pod is honoured by another), else a random key made once per
+/// process.
+static SECRET: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Bytes of the signature appended to every cursor.
+const TAG_LEN: usize = 32;
+
+/// Fixes the signing key from `CURSOR_SECRET`. Only the first call counts (one key per process);
+/// without a call, the first cursor signed or checked makes a random key.
+pub fn install_secret(secret: Option<&str>) {
+    if let Some(secret) = secret {
+        let _ = SECRET.set(secret.as_bytes().to_vec());
+    }
+}
+
+/// The signing key; a random one when none was installed. Two v4 UUIDs give 244 bits from the
+/// operating system's CSPRNG (uuid reads it through getrandom), without another crate.
+fn secret() -> &'static [u8] {
+    SECRET.get_or_init(|| {
+        let mut key = uuid::Uuid::new_v4().as_bytes().to_vec();
+        key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key
+    })
+}
+
+fn mac_of(plain: &[u8]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(plain);
+    mac
+}
+
+/// `plain` with its HMAC-SHA256 appended, as URL-safe base64: opaque, and any change to it is
+/// detected by [`unseal`].
+pub fn seal(plain: &str) -> String {
+    let mut bytes = plain.as_bytes().to_vec();
+    bytes.extend_from_slice(&mac_of(plain.as_bytes()).finalize().into_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The text [`seal`] signed, if `text` is exactly what this process (or a replica with the same
+/// `CURSOR_SECRET`) issued; the signature is checked in constant time.
+pub fn unseal(text: &str) -> Option<String> {
+    if text.is_empty() || text.len() > MAX_CURSOR_LEN {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok()?;
+    let split = bytes.len().checked_sub(TAG_LEN)?;
+    let (plain, tag) = bytes.split_at(split);
+    mac_of(plain).verify_slice(tag).ok()?;
+    String::from_utf8(plain.to_vec()).ok()
 }
 
 /// Splits off the one extra row a list fetches beyond `limit`: when it is there, another page
@@ -163,10 +224,7 @@ mod tests {
             "v1.1.1.a\0b",
         ];
         for plain in bad_plain {
-            assert!(
-                Cursor::decode(&URL_SAFE_NO_PAD.encode(plain)).is_err(),
-                "{plain}"
-            );
+            assert!(Cursor::decode(&seal(plain)).is_err(), "{plain}");
         }
         for text in [
             "",
@@ -175,6 +233,42 @@ mod tests {
             &"A".repeat(MAX_CURSOR_LEN + 1),
         ] {
             assert!(Cursor::decode(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn unsigned_and_altered_cursors_are_refused() {
+        let c = sample();
+        let plain = format!(
+            "v1.{}.{}.{}",
+            micros(c.window_end),
+            micros(c.start_time),
+            c.request_id
+        );
+        // The old unsigned form, and the signed form with one character changed anywhere.
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode(&plain)).is_err());
+        let good = c.encode();
+        for i in 0..good.len() {
+            let mut bytes = good.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let altered = String::from_utf8(bytes).unwrap();
+            assert!(Cursor::decode(&altered).is_err(), "position {i}");
+        }
+    }
+
+    #[test]
+    fn signed_cursors_with_windows_near_the_calendar_limits_are_refused() {
+        // What a forged cursor carried in the attack run: a window end days after chrono's
+        // minimum date (a 20-day window from there overflowed), and one far in the future.
+        let min = NaiveDateTime::MIN.and_utc().timestamp_micros();
+        for end in [
+            min + 2 * 86_400_000_000,
+            min + 19 * 86_400_000_000,
+            0,
+            i64::MAX / 2,
+        ] {
+            let plain = format!("v1.{end}.{min}.x");
+            assert!(Cursor::decode(&seal(&plain)).is_err(), "{end}");
         }
     }
 }

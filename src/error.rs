@@ -48,6 +48,9 @@ pub enum ApiError {
     Unauthorized,
     /// The client spent its rate limit; it may retry after this many seconds (429).
     RateLimited(u64),
+    /// The client's address sent too many wrong or missing keys; retry after this many seconds
+    /// (429).
+    TooManyAuthFailures(u64),
     /// A GET or HEAD with a body (413).
     BodyNotAllowed,
     /// The query string is longer than this many bytes (414).
@@ -143,6 +146,10 @@ impl ApiError {
                 "urn:litellm-analytics:problem:rate-limited",
                 "Too many requests",
             ),
+            ApiError::TooManyAuthFailures(_) => (
+                "urn:litellm-analytics:problem:too-many-auth-failures",
+                "Too many failed authentications",
+            ),
             ApiError::BodyNotAllowed => (
                 "urn:litellm-analytics:problem:body-not-allowed",
                 "Request body not allowed",
@@ -205,6 +212,10 @@ impl ApiError {
                 .to_string(),
             ApiError::RateLimited(secs) => format!(
                 "this client sent more requests than RATE_LIMIT_PER_MINUTE allows; retry in {secs} s"
+            ),
+            ApiError::TooManyAuthFailures(secs) => format!(
+                "too many requests with a wrong or missing API key came from this address \
+                 (AUTH_FAILURES_PER_MINUTE); every request from it is refused for {secs} s"
             ),
             ApiError::BodyNotAllowed => "GET requests take no body; send the parameters in the \
                  query string"
@@ -273,7 +284,9 @@ impl ResponseError for ApiError {
             ApiError::QueryTimeout | ApiError::RequestTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::RateLimited(_) | ApiError::ClientBusy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited(_)
+            | ApiError::TooManyAuthFailures(_)
+            | ApiError::ClientBusy { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyNotAllowed => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::QueryTooLong(_) => StatusCode::URI_TOO_LONG,
         }
@@ -298,6 +311,7 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             ApiError::RateLimited(secs)
+            | ApiError::TooManyAuthFailures(secs)
             | ApiError::Overloaded {
                 retry_after: secs, ..
             }
@@ -381,4 +395,66 @@ pub fn query_error_handler(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::MalformedQuery(err.to_string()).into()
+}
+
+/// Gives error responses that some part of the framework made without a body (Swagger UI's
+/// file service, for instance) a problem+json body, keeping their status and headers; responses
+/// that already have a body are left alone. (actix-http's own 400/408/431 for unreadable
+/// requests are written by its connection handler before any middleware runs, so they keep
+/// their empty bodies.)
+pub async fn problem_bodies(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_web::body::BodySize;
+    let res = next.call(req).await?;
+    let status = res.status();
+    let bodyless = matches!(
+        res.response().body().size(),
+        BodySize::None | BodySize::Sized(0)
+    );
+    if !(status.is_client_error() || status.is_server_error())
+        || !bodyless
+        || res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return Ok(res.map_into_left_body());
+    }
+    let (request, old) = res.into_parts();
+    let mut response = framework_problem(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(actix_web::dev::ServiceResponse::new(request, response).map_into_right_body())
+}
+
+/// A problem+json answer for a status the framework chose.
+fn framework_problem(status: StatusCode) -> HttpResponse {
+    let detail = match status.as_u16() {
+        400 => "the request could not be read; send a plain HTTP GET with a URL-encoded query",
+        404 => "no such endpoint or file; GET / lists the API and /docs documents it",
+        405 => "this endpoint only answers GET and HEAD (the API is read-only)",
+        408 => "the request was not received in time",
+        413 => "the request is too large; GET requests take no body",
+        414 => "the URL is too long; ask for fewer values per request",
+        431 => "the request headers are too large; send fewer or shorter headers",
+        _ => "the request could not be served",
+    };
+    let problem = Problem {
+        problem_type: "urn:litellm-analytics:problem:http",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail: detail.to_string(),
+        invalid_params: None,
+    };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+    match serde_json::to_vec(&problem) {
+        Ok(body) => response.body(body),
+        Err(_) => response.finish(),
+    }
 }

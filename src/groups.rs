@@ -1,8 +1,6 @@
 //! Per-session and per-user summaries of an agent version, and the agent catalog: the values
 //! (from the rollup or from SQL) and how they are sorted and paged.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -159,12 +157,14 @@ pub struct GroupCursor {
 }
 
 const GROUP_CURSOR_VERSION: &str = "g1";
-const HOW: &str = "is not a cursor this API issued for this list; pass next_cursor from the \
-                   previous page unchanged (with the same sort and order), or omit it";
+const HOW: &str = "is not a cursor this API issued for this list (or it was issued by an \
+                   instance with another CURSOR_SECRET, or before a restart without one); pass \
+                   next_cursor from the previous page unchanged (with the same sort and order), \
+                   or omit it";
 
 impl GroupCursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
+        crate::cursor::seal(&format!(
             "{GROUP_CURSOR_VERSION}|{}|{}|{}|{}|{}",
             self.window_end.and_utc().timestamp_micros(),
             self.sort.name(),
@@ -175,8 +175,8 @@ impl GroupCursor {
     }
 
     pub fn decode(text: &str, allowed: &[SortKey]) -> Result<GroupCursor, String> {
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| HOW.to_string())?;
-        let plain = String::from_utf8(bytes).map_err(|_| HOW.to_string())?;
+        // Signed like the row cursors: only positions this service wrote are read back.
+        let plain = crate::cursor::unseal(text).ok_or_else(|| HOW.to_string())?;
         let mut parts = plain.splitn(6, '|');
         let (Some(GROUP_CURSOR_VERSION), Some(end), Some(sort), Some(order), Some(value), Some(id)) = (
             parts.next(),
@@ -193,6 +193,7 @@ impl GroupCursor {
             .ok()
             .and_then(chrono::DateTime::from_timestamp_micros)
             .map(|t| t.naive_utc())
+            .filter(|t| crate::window::is_accepted_days_end(*t))
             .ok_or_else(|| HOW.to_string())?;
         Ok(GroupCursor {
             window_end,

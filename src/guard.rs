@@ -1,5 +1,5 @@
-//! What stands between the internet and the database: API keys, a per-client rate limit, request
-//! limits (no bodies, bounded query strings, a per-request timeout) and the security headers every
+//! What stands between the internet and the database: API keys (with a stricter budget for wrong
+//! ones, per client address), a per-client rate limit, request limits (no bodies, bounded query strings, a per-request timeout) and the security headers every
 //! response carries. The database side of the limits is the pool: at most `DB_POOL_SIZE`
 //! connections, and a request that waits 2 s for one gets a 503 (see db.rs).
 
@@ -16,7 +16,7 @@ use actix_web::{web, Error, HttpMessage, ResponseError};
 
 use crate::admission::{self, Ticket};
 use crate::config::GuardSettings;
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidParam};
 use crate::request_context::{client_address, forwarded_for};
 use crate::routes::AppState;
 
@@ -26,13 +26,21 @@ const API_KEY_HEADER: &str = "x-api-key";
 pub struct Guard {
     pub settings: GuardSettings,
     limiter: Option<RateLimiter>,
+    /// Failed authentications per client address (AUTH_FAILURES_PER_MINUTE).
+    auth_failures: Option<RateLimiter>,
 }
 
 impl Guard {
     pub fn new(settings: GuardSettings) -> Guard {
         let limiter = (settings.rate_limit_per_minute > 0)
             .then(|| RateLimiter::new(settings.rate_limit_per_minute));
-        Guard { settings, limiter }
+        let auth_failures = (settings.auth_failures_per_minute > 0)
+            .then(|| RateLimiter::new(settings.auth_failures_per_minute));
+        Guard {
+            settings,
+            limiter,
+            auth_failures,
+        }
     }
 
     /// Which configured key `candidate` is, compared in constant time: every key is compared in
@@ -106,6 +114,15 @@ impl RateLimiter {
 
     /// Takes a token for `client`, or says how long until one is available.
     fn take(&self, client: &str, now: Instant) -> Result<(), Duration> {
+        self.spend(client, now, true)
+    }
+
+    /// Whether `client` has a token left, without taking it (or how long until it has one).
+    fn check(&self, client: &str, now: Instant) -> Result<(), Duration> {
+        self.spend(client, now, false)
+    }
+
+    fn spend(&self, client: &str, now: Instant, take: bool) -> Result<(), Duration> {
         let per_second = self.per_minute / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_TRACKED_CLIENTS && !buckets.contains_key(client) {
@@ -121,7 +138,9 @@ impl RateLimiter {
             (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(self.per_minute);
         *last = now;
         if *tokens >= 1.0 {
-            *tokens -= 1.0;
+            if take {
+                *tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - *tokens) / per_second))
@@ -129,8 +148,136 @@ impl RateLimiter {
     }
 }
 
+/// Query parameter names that carry credentials, compared case-insensitively without `-`/`_`.
+const CREDENTIAL_NAMES: [&str; 18] = [
+    "apikey",
+    "xapikey",
+    "key",
+    "token",
+    "accesstoken",
+    "authtoken",
+    "idtoken",
+    "refreshtoken",
+    "sessiontoken",
+    "auth",
+    "authorization",
+    "bearer",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "clientsecret",
+    "signature",
+];
+
+/// Whether a (still URL-encoded) query parameter name is credential-like (`api_key`, `Token`,
+/// `access-token`, `api%5Fkey`, ...).
+pub fn is_credential_name(encoded_name: &str) -> bool {
+    let name: String = percent_decode(encoded_name)
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    CREDENTIAL_NAMES.contains(&name.as_str())
+}
+
+/// The credential-like parameter names in a raw query string, as sent.
+fn credential_params(query: &str) -> Vec<String> {
+    query
+        .split('&')
+        .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
+        .filter(|name| is_credential_name(name))
+        .map(percent_decode)
+        .collect()
+}
+
+/// A request target for the access log, with the values of credential-like query parameters
+/// replaced by `REDACTED`, so a key someone put in a URL never reaches the logs.
+pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.to_string();
+    };
+    let query = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_credential_name(name) => format!("{name}=REDACTED"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{}?{query}", uri.path())
+}
+
+/// `%XX` escapes and `+` decoded (as in a query string); invalid escapes are kept as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |j: usize| {
+            bytes
+                .get(j)
+                .and_then(|b| char::from(*b).to_digit(16))
+                .map(|d| d as u8)
+        };
+        match bytes[i] {
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi * 16 + lo);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Checks the key (when keys are configured and the path is not public) and says which one it
+/// was. Wrong or missing keys count against the client's address: once its budget is spent,
+/// every request from it is refused (a right key too, or the 429 would not slow guessing down).
+fn authenticate(
+    req: &ServiceRequest,
+    state: &AppState,
+    guard: &Guard,
+) -> Result<Option<usize>, ApiError> {
+    if guard.settings.api_keys.is_empty() || is_public(req.path()) {
+        return Ok(None);
+    }
+    let address = || {
+        let address = client_address(
+            req.peer_addr().map(|a| a.ip()),
+            &forwarded_for(req.headers()),
+            &state.trusted_proxies,
+        );
+        format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
+    };
+    let refused = |wait: Duration| ApiError::TooManyAuthFailures(wait.as_secs().max(1));
+    if let Some(failures) = &guard.auth_failures {
+        failures
+            .check(&address(), Instant::now())
+            .map_err(refused)?;
+    }
+    let index = presented_keys(req.headers())
+        .iter()
+        .find_map(|key| guard.key_index(key));
+    match (index, &guard.auth_failures) {
+        (Some(index), _) => Ok(Some(index)),
+        (None, Some(failures)) => {
+            failures.take(&address(), Instant::now()).map_err(refused)?;
+            Err(ApiError::Unauthorized)
+        }
+        (None, None) => Err(ApiError::Unauthorized),
+    }
+}
+
 /// Everything checked before a request runs, in order: no body on GET/HEAD, a bounded query
-/// string, the API key, the rate limit. Says who the client is (its key, else its address).
+/// string without credentials in it, the API key, the rate limit. Says who the client is (its
+/// key, else its address).
 fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<String, ApiError> {
     let headers = req.headers();
     if matches!(*req.method(), Method::GET | Method::HEAD) {
@@ -145,23 +292,31 @@ fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<String
     if req.query_string().len() > guard.settings.max_query_bytes {
         return Err(ApiError::QueryTooLong(guard.settings.max_query_bytes));
     }
-    let public = is_public(req.path());
-    let mut client = None;
-    if !guard.settings.api_keys.is_empty() && !public {
-        let index = presented_keys(headers)
-            .iter()
-            .find_map(|key| guard.key_index(key))
-            .ok_or(ApiError::Unauthorized)?;
-        client = Some(format!("key:{index}"));
+    let credentials = credential_params(req.query_string());
+    if !credentials.is_empty() {
+        return Err(ApiError::InvalidParams(
+            credentials
+                .into_iter()
+                .map(|name| InvalidParam {
+                    name,
+                    reason: "API keys are never accepted in the URL (URLs end up in logs and \
+                             browser history); send the key as `X-API-Key: <key>` or \
+                             `Authorization: Bearer <key>` and remove this parameter"
+                        .to_string(),
+                })
+                .collect(),
+        ));
     }
-    let client = client.unwrap_or_else(|| {
-        let address = client_address(
-            req.peer_addr().map(|a| a.ip()),
-            &forwarded_for(headers),
-            &state.trusted_proxies,
-        );
-        format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
-    });
+    let client = authenticate(req, state, guard)?
+        .map(|index| format!("key:{index}"))
+        .unwrap_or_else(|| {
+            let address = client_address(
+                req.peer_addr().map(|a| a.ip()),
+                &forwarded_for(headers),
+                &state.trusted_proxies,
+            );
+            format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
+        });
     if let Some(limiter) = &guard.limiter {
         if !req.path().starts_with("/health") {
             limiter
@@ -303,6 +458,51 @@ mod tests {
             HeaderValue::from_static("bearer abc"),
         );
         assert_eq!(presented_keys(&headers), ["abc", "def"]);
+    }
+
+    #[test]
+    fn credential_like_parameters_are_found_and_redacted() {
+        for name in [
+            "api_key",
+            "API-KEY",
+            "apiKey",
+            "key",
+            "Token",
+            "access_token",
+            "api%5Fkey",
+            "x-api-key",
+        ] {
+            assert!(is_credential_name(name), "{name}");
+        }
+        for name in [
+            "agent_name",
+            "cursor",
+            "days",
+            "sort",
+            "keys_sorted",
+            "monkey",
+        ] {
+            assert!(!is_credential_name(name), "{name}");
+        }
+        let uri: actix_web::http::Uri =
+            "/total-tokens?agent_name=a&API_KEY=s3cret&days=7&token=t0k&key"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            redacted_target(&uri),
+            "/total-tokens?agent_name=a&API_KEY=REDACTED&days=7&token=REDACTED&key"
+        );
+        assert_eq!(credential_params("a=1&Api%2DKey=x&b"), ["Api-Key"]);
+    }
+
+    #[test]
+    fn check_looks_without_taking() {
+        let limiter = RateLimiter::new(1);
+        let t0 = Instant::now();
+        assert!(limiter.check("a", t0).is_ok());
+        assert!(limiter.check("a", t0).is_ok());
+        assert!(limiter.take("a", t0).is_ok());
+        assert!(limiter.check("a", t0).is_err());
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl Application {
         settings: Settings,
         clock: Clock,
     ) -> Result<Application, StartupError> {
+        cursor::install_secret(settings.guard.cursor_secret.as_deref());
         let pool = db::build_pool(&settings)?;
         let background = db::build_pool_of(&settings, 1)?;
         let health = db::build_pool_of(&settings, 1)?;
@@ -135,11 +136,12 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
-                // The last wrap runs first: request context, security headers, CORS (answers
-                // preflights before the key check, and decorates 401s so browsers can read
-                // them), then the guard.
+                // The last wrap runs first: request context, security headers, problem bodies
+                // for bodiless errors, CORS (answers preflights before the key check, and
+                // decorates 401s so browsers can read them), then the guard.
                 .wrap(from_fn(guard::guard))
                 .wrap(cors(&cors_origins))
+                .wrap(from_fn(error::problem_bodies))
                 .wrap(from_fn(guard::security_headers))
                 .wrap(from_fn(request_context::request_context))
                 .configure(routes::configure)
@@ -258,9 +260,9 @@ async fn detect_schema_early(state: Arc<AppState>) {
 fn log_guard(guard: &config::GuardSettings) {
     if guard.api_keys.is_empty() {
         log::warn!(
-            "API_KEYS is not set: the API is open to anyone who can reach it, including \
-             /recentmessages and /sessions/{{id}} (conversation content); set API_KEYS or \
-             API_KEYS_FILE, or EXPOSE_MESSAGE_CONTENT=false"
+            "no API keys (ALLOW_OPEN_API=true): the API is open to anyone who can reach it, \
+             including /recentmessages and /sessions/{{id}} (conversation content); set API_KEYS \
+             or API_KEYS_FILE, or EXPOSE_MESSAGE_CONTENT=false"
         );
     } else {
         log::info!(
@@ -269,10 +271,19 @@ fn log_guard(guard: &config::GuardSettings) {
             guard.api_keys.len()
         );
     }
+    if guard.cursor_secret.is_none() {
+        log::info!(
+            "CURSOR_SECRET unset: cursors are signed with a random key of this process; with \
+             several replicas set a shared CURSOR_SECRET, or a cursor served by one pod is \
+             refused (422) by another"
+        );
+    }
     log::info!(
-        "limits: RATE_LIMIT_PER_MINUTE={} per client, REQUEST_TIMEOUT_SECONDS={}, \
+        "limits: RATE_LIMIT_PER_MINUTE={} per client, AUTH_FAILURES_PER_MINUTE={} per address, \
+         REQUEST_TIMEOUT_SECONDS={}, \
          MAX_QUERY_STRING_BYTES={}, EXPOSE_MESSAGE_CONTENT={}",
         guard.rate_limit_per_minute,
+        guard.auth_failures_per_minute,
         guard.request_timeout.as_secs(),
         guard.max_query_bytes,
         guard.expose_message_content

@@ -93,8 +93,9 @@ pub enum AgentErrors {
     /// The query string is longer than MAX_QUERY_STRING_BYTES.
     #[response(status = 414, content_type = "application/problem+json")]
     QueryTooLong(Problem),
-    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE), or already runs its share of
-    /// expensive requests (ADMISSION_MAX_PER_CLIENT); retry after `Retry-After`.
+    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE), its address sent too many wrong or
+    /// missing keys (AUTH_FAILURES_PER_MINUTE), or it already runs its share of expensive requests
+    /// (ADMISSION_MAX_PER_CLIENT); retry after `Retry-After`.
     #[response(
         status = 429,
         content_type = "application/problem+json",

@@ -15,9 +15,9 @@ use crate::window::{Clock, Days, Granularity, Window};
 pub const DEFAULT_LIMIT: u32 = 100;
 
 /// What `start` and `end` look like (or empty, which counts as absent): a date, or a date and
-/// time with an optional offset. Days 29 to 31 of February and the 31st of 30-day months do not
+/// time with an optional offset, of the years 1970 to 9999 (the span the server accepts). Days 29 to 31 of February and the 31st of 30-day months do not
 /// match, so that every value the schema allows is one the server reads.
-pub const INSTANT_PATTERN: &str = r"^(|\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)$";
+pub const INSTANT_PATTERN: &str = r"^(|(19[7-9]\d|[2-9]\d{3})-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)$";
 /// Text without NUL characters (Postgres text cannot hold them).
 pub const NO_NUL_PATTERN: &str = r"^[^\x00]*$";
 
@@ -90,6 +90,7 @@ pub struct TimeParams {
     /// Instead of `days`: the range's start, inclusive — RFC 3339 (`2024-12-01T00:00:00Z`) or a
     /// date (`2024-12-01`, midnight in `tz`). Without `end` (or `days`) the range ends now. A
     /// range over 400 days keeps its last 400; an `end` not after `start` is an empty range.
+    /// `start` and `end` are dates of the years 1970 to 9999.
     // No example value on start/end: Swagger UI's "Try it out" would fill them in next to `days`.
     // Their pattern is set in openapi::document.
     #[param(value_type = Option<String>)]
@@ -142,7 +143,8 @@ pub struct PageParams {
 
     /// Opaque position from the previous page's `next_cursor`; omit it for the newest rows.
     /// The cursor also keeps the window of the first page, so a walk through all pages lists
-    /// every row of that window exactly once.
+    /// every row of that window exactly once. Cursors are signed: one this service did not
+    /// issue (or altered) is a 422.
     #[param(value_type = Option<String>, max_length = 1024)]
     #[serde(default, deserialize_with = "crate::params::empty_as_none")]
     pub cursor: Option<String>,

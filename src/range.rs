@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::error::InvalidParam;
-use crate::window::{Days, Window, MAX_RANGE_DAYS};
+use crate::window::{is_accepted_instant, Days, Window, MAX_RANGE_DAYS};
 
 /// A validated time specification, before "now" is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ fn parse_instant(
 ) -> Option<NaiveDateTime> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(t.naive_utc());
+        return accepted(name, t.naive_utc(), problems);
     }
     let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
         .ok()
@@ -133,7 +133,7 @@ fn parse_instant(
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         });
     match local.and_then(|l| resolve_local(tz, l)) {
-        Some(t) => Some(t),
+        Some(t) => accepted(name, t, problems),
         None => {
             problems.push(problem(
                 name,
@@ -146,10 +146,28 @@ fn parse_instant(
     }
 }
 
-/// A local time in `tz` as UTC; in a DST gap, the first local time after it that exists.
+/// `t` if it lies in the accepted span (the years 1970 to 9999), else a problem: dates beyond it
+/// would overflow date arithmetic or Postgres' timestamp range.
+fn accepted(
+    name: &str,
+    t: NaiveDateTime,
+    problems: &mut Vec<InvalidParam>,
+) -> Option<NaiveDateTime> {
+    if is_accepted_instant(t) {
+        return Some(t);
+    }
+    problems.push(problem(
+        name,
+        "must be a date of the years 1970 to 9999 (no LiteLLM row is older; a window in the future is simply empty)",
+    ));
+    None
+}
+
+/// A local time in `tz` as UTC; in a DST gap, the first local time after it that exists. `None`
+/// at the ends of the calendar, where the arithmetic would overflow.
 fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<NaiveDateTime> {
     (0..=96)
-        .map(|quarter| local + Duration::minutes(15 * quarter))
+        .map_while(|quarter| local.checked_add_signed(Duration::minutes(15 * quarter)))
         .find_map(|l| tz.from_local_datetime(&l).earliest())
         .map(|t| t.naive_utc())
 }
@@ -264,6 +282,43 @@ mod tests {
             ))),
             ["tz"]
         );
+    }
+
+    #[test]
+    fn dates_outside_the_years_1970_to_9999_are_refused_without_overflow() {
+        // The attack run's payload, chrono's last representable local time (an overflow in the
+        // DST-gap search), a date before the epoch and one after 9999.
+        for (start, end) in [
+            ("-262143-01-01", "-262143-02-01"),
+            ("+262142-12-30T23:59:59", "+262142-12-31T23:59:59"),
+            ("1969-12-01", "1969-12-31"),
+            ("10000-01-01", "10000-02-01"),
+        ] {
+            let got = names(parse_window_spec(raw(
+                None,
+                Some(start),
+                Some(end),
+                Some("Pacific/Kiritimati"),
+            )));
+            assert_eq!(got, ["start", "end"], "{start} {end}");
+        }
+        // The edges themselves are accepted, in the zones furthest ahead of and behind UTC too.
+        for tz in ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"] {
+            for (start, end) in [
+                ("1970-01-01", "1970-01-02"),
+                ("9999-12-01", "9999-12-31T23:59:59"),
+            ] {
+                let spec = parse_window_spec(raw(None, Some(start), Some(end), Some(tz)));
+                assert!(spec.is_ok(), "{start} {end} {tz}");
+            }
+        }
+        assert!(parse_window_spec(raw(
+            None,
+            Some("1970-01-01T00:00:00+23:59"),
+            Some("9999-12-31T23:59:59-23:59"),
+            None
+        ))
+        .is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use ipnet::IpNet;
 
+use crate::guard::redacted_target;
 use crate::routes::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,10 +36,17 @@ pub async fn request_context(
         &forwarded_for(req.headers()),
         trusted,
     );
-    let request_id = incoming_id(req.headers(), &REQUEST_ID, 128)
+    let request_id = incoming_id(req.headers(), &REQUEST_ID, 128, b"._:-")
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let trace_id = incoming_id(req.headers(), &AMZN_TRACE_ID, 256);
-    let line = format!("\"{} {} {:?}\"", req.method(), req.uri(), req.version());
+    // The ALB's form: `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1`.
+    let trace_id = incoming_id(req.headers(), &AMZN_TRACE_ID, 256, b"._:-=;");
+    // Credential-like query values never reach the log (a key pasted into a URL).
+    let line = format!(
+        "\"{} {} {:?}\"",
+        req.method(),
+        redacted_target(req.uri()),
+        req.version()
+    );
 
     let mut res = next.call(req).await?;
 
@@ -113,11 +121,21 @@ pub fn client_address(
     Some(client)
 }
 
-/// A caller-supplied id, when it is short, printable ASCII (safe to log and echo).
-fn incoming_id(headers: &HeaderMap, name: &HeaderName, max_len: usize) -> Option<String> {
-    let value = headers.get(name)?.to_str().ok()?.trim();
-    let acceptable =
-        !value.is_empty() && value.len() <= max_len && value.bytes().all(|b| b.is_ascii_graphic());
+/// A caller-supplied id, when it is at most `max_len` ASCII letters, digits and `extra`
+/// punctuation: safe to log and to echo (no quotes, spaces, angle brackets or escapes that could
+/// forge log fields or confuse whoever reads the header). Anything else gets a fresh id.
+fn incoming_id(
+    headers: &HeaderMap,
+    name: &HeaderName,
+    max_len: usize,
+    extra: &[u8],
+) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?;
+    let acceptable = !value.is_empty()
+        && value.len() <= max_len
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
     acceptable.then(|| value.to_string())
 }
 
@@ -135,6 +153,30 @@ mod tests {
 
     fn ip(s: &str) -> Option<IpAddr> {
         Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn only_safe_request_ids_are_kept() {
+        let id = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(REQUEST_ID, HeaderValue::from_str(value).unwrap());
+            incoming_id(&headers, &REQUEST_ID, 128, b"._:-")
+        };
+        for ok in ["abc-123", "req_1.2:3", &"a".repeat(128)] {
+            assert_eq!(id(ok).as_deref(), Some(ok));
+        }
+        for bad in [
+            "",
+            " padded ",
+            "a\"b",
+            "<script>",
+            "x y",
+            "k=v;evil",
+            "%0d%0a",
+            &"a".repeat(129),
+        ] {
+            assert_eq!(id(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -32,6 +32,36 @@ pub const ALLOWED_DAYS: [u32; 5] = [1, 2, 7, 15, 20];
 /// The longest start/end range.
 pub const MAX_RANGE_DAYS: i64 = 400;
 
+/// The earliest instant a request may name (`start`, `end`, a cursor's window): the first moment
+/// of 1970 in the zone furthest ahead of UTC. No LiteLLM row is older, and the bound keeps every
+/// date computation far from the limits of chrono (which panics) and Postgres (which fails with
+/// 22008).
+pub fn earliest_instant() -> NaiveDateTime {
+    DateTime::UNIX_EPOCH.naive_utc() - Duration::days(1)
+}
+
+/// The first instant after the latest a request may name: the end of 9999 in the zone furthest
+/// behind UTC. `start` and `end` are the dates of the years 1970 to 9999 in any zone — a bound
+/// the OpenAPI pattern states exactly (a moving one such as "now + 1 day" could not be stated, and
+/// a schema-valid request would be refused); a window in the future is simply empty.
+pub fn instant_bound() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(10000, 1, 2)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(NaiveDateTime::MAX)
+}
+
+/// Whether `t` is within [`earliest_instant`] … [`instant_bound`].
+pub fn is_accepted_instant(t: NaiveDateTime) -> bool {
+    (earliest_instant()..instant_bound()).contains(&t)
+}
+
+/// Whether a `days` window may end at `t` (a cursor's window end): accepted, and the longest
+/// window ending there starts no earlier than [`earliest_instant`].
+pub fn is_accepted_days_end(t: NaiveDateTime) -> bool {
+    let longest = Duration::days(i64::from(ALLOWED_DAYS[ALLOWED_DAYS.len() - 1]));
+    is_accepted_instant(t) && t.checked_sub_signed(longest) >= Some(earliest_instant())
+}
+
 /// A validated number of days: one of [`ALLOWED_DAYS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Days(u32);
@@ -97,10 +127,14 @@ pub struct Window {
 }
 
 impl Window {
-    /// `days=N` ending at `end`.
+    /// `days=N` ending at `end`. Callers pass now or a checked cursor's window end
+    /// ([`is_accepted_days_end`]); the subtraction is checked all the same, so no input can make
+    /// it panic (the window would then start at the epoch).
     pub fn ending_at(end: NaiveDateTime, days: Days, tz: Tz) -> Window {
         Window {
-            start: end - Duration::hours(24 * i64::from(days.get())),
+            start: end
+                .checked_sub_signed(Duration::hours(24 * i64::from(days.get())))
+                .unwrap_or_else(|| earliest_instant().min(end)),
             end,
             span: Span::Days(days),
             tz,
@@ -111,7 +145,9 @@ impl Window {
     pub fn between(start: NaiveDateTime, end_exclusive: NaiveDateTime, tz: Tz) -> Window {
         Window {
             start,
-            end: end_exclusive - Duration::microseconds(1),
+            end: end_exclusive
+                .checked_sub_signed(Duration::microseconds(1))
+                .unwrap_or(end_exclusive),
             span: Span::Range,
             tz,
         }
@@ -130,6 +166,22 @@ impl Window {
         }
     }
 
+    /// The instant just after the window. Windows lie within 1970 … now + 1 day (range.rs,
+    /// cursor.rs), so this cannot overflow; it is checked all the same, like all date arithmetic
+    /// here, so that no input can make it panic.
+    pub fn end_exclusive(&self) -> NaiveDateTime {
+        self.end
+            .checked_add_signed(Duration::microseconds(1))
+            .unwrap_or(self.end)
+    }
+
+    /// The instant just before the window (checked, as [`Window::end_exclusive`]).
+    pub fn before_start(&self) -> NaiveDateTime {
+        self.start
+            .checked_sub_signed(Duration::microseconds(1))
+            .unwrap_or(self.start)
+    }
+
     fn local(&self, t: NaiveDateTime) -> DateTime<Tz> {
         self.tz.from_utc_datetime(&t)
     }
@@ -145,7 +197,7 @@ impl Window {
     pub fn date_range(&self) -> DateRange {
         let (window_end, window_end_inclusive) = match self.span {
             Span::Days(_) => (self.end, true),
-            Span::Range => (self.end + Duration::microseconds(1), false),
+            Span::Range => (self.end_exclusive(), false),
         };
         DateRange {
             start_date: self.start_date(),
@@ -170,7 +222,10 @@ impl Window {
         let mut buckets = Vec::new();
         let mut from = bucket_start(self.tz, self.start, granularity);
         while from <= self.end {
-            let to = next_bucket_start(self.tz, from, granularity);
+            // Only at the end of chrono's calendar is there no next bucket.
+            let Some(to) = next_bucket_start(self.tz, from, granularity) else {
+                break;
+            };
             buckets.push(Bucket {
                 start: from,
                 end: to,
@@ -273,28 +328,32 @@ fn bucket_start(tz: Tz, t: NaiveDateTime, granularity: Granularity) -> NaiveDate
         Granularity::Hour => {
             let into_hour = Duration::seconds(i64::from(local.minute() * 60 + local.second()))
                 + Duration::nanoseconds(i64::from(local.nanosecond()));
-            t - into_hour
+            t.checked_sub_signed(into_hour).unwrap_or(t)
         }
         Granularity::Day => local_midnight(tz, local.date_naive()),
         Granularity::Week => {
             let date = local.date_naive();
-            let monday = date - Duration::days(i64::from(date.weekday().num_days_from_monday()));
-            local_midnight(tz, monday)
+            let back = Duration::days(i64::from(date.weekday().num_days_from_monday()));
+            local_midnight(tz, date.checked_sub_signed(back).unwrap_or(date))
         }
     }
 }
 
-fn next_bucket_start(tz: Tz, start: NaiveDateTime, granularity: Granularity) -> NaiveDateTime {
+/// The start of the bucket after the one starting at `start`; `None` past chrono's calendar.
+fn next_bucket_start(
+    tz: Tz,
+    start: NaiveDateTime,
+    granularity: Granularity,
+) -> Option<NaiveDateTime> {
+    let date = tz.from_utc_datetime(&start).date_naive();
     match granularity {
-        Granularity::Hour => start + Duration::hours(1),
-        Granularity::Day => {
-            let date = tz.from_utc_datetime(&start).date_naive();
-            local_midnight(tz, date + Duration::days(1))
-        }
-        Granularity::Week => {
-            let date = tz.from_utc_datetime(&start).date_naive();
-            local_midnight(tz, date + Duration::days(7))
-        }
+        Granularity::Hour => start.checked_add_signed(Duration::hours(1)),
+        Granularity::Day => date
+            .checked_add_signed(Duration::days(1))
+            .map(|d| local_midnight(tz, d)),
+        Granularity::Week => date
+            .checked_add_signed(Duration::days(7))
+            .map(|d| local_midnight(tz, d)),
     }
 }
 
@@ -306,7 +365,10 @@ fn local_midnight(tz: Tz, date: NaiveDate) -> NaiveDateTime {
         if let Some(t) = tz.from_local_datetime(&local).earliest() {
             return t.naive_utc();
         }
-        local += Duration::minutes(15);
+        match local.checked_add_signed(Duration::minutes(15)) {
+            Some(next) => local = next,
+            None => break,
+        }
     }
     // No zone skips a whole day's worth of quarter hours; fall back to UTC midnight.
     date.and_hms_opt(0, 0, 0).unwrap_or_default()

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 
 use super::{get, Statements};
@@ -22,7 +22,7 @@ impl PagePosition {
     /// the keyset condition excludes nothing inside the window.
     pub fn first(q: &AgentQuery) -> PagePosition {
         PagePosition {
-            start_time: q.window.end + Duration::microseconds(1),
+            start_time: q.window.end_exclusive(),
             request_id: String::new(),
         }
     }

@@ -374,7 +374,7 @@ async fn compute(
                 .map(|b| b.start)
                 .chain(buckets.last().map(|b| b.end))
                 .collect(),
-            None => vec![window.start, window.end + chrono::Duration::microseconds(1)],
+            None => vec![window.start, window.end_exclusive()],
         };
         let (client, sql) = state.db.agent_client().await?;
         let rows = queries::metrics_query(

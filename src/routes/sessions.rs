@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -459,7 +459,7 @@ async fn requests_page(
 ) -> Result<(Vec<SessionRequestRow>, Option<String>), ApiError> {
     let (after_time, after_id) = match cursor {
         Some(c) => (c.start_time, c.request_id.clone()),
-        None => (q.window.start - Duration::microseconds(1), String::new()),
+        None => (q.window.before_start(), String::new()),
     };
     let fetch = limit + 1;
     let (client, sql) = state.db.agent_client().await?;

@@ -14,12 +14,27 @@ pub struct RunningBinary {
 
 impl RunningBinary {
     /// Starts the binary with `env` (on 127.0.0.1, a random port) and waits for it to listen.
+    /// Without API_KEYS in `env` it runs open (ALLOW_OPEN_API=true, which `env` may override).
     pub fn start(env: &[(&str, &str)]) -> RunningBinary {
+        let mut binary = Self::spawn(env);
+        let line = binary.wait_for_log("listening on http://", Duration::from_secs(20));
+        let port = line
+            .split("listening on http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .expect("port in the start-up line");
+        binary.address = format!("http://127.0.0.1:{port}");
+        binary
+    }
+
+    /// Starts the binary with `env` without waiting for it to listen (for start-up failures).
+    pub fn spawn(env: &[(&str, &str)]) -> RunningBinary {
         let mut child = Command::new(env!("CARGO_BIN_EXE_litellm-analytics"))
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .env("HTTP_WORKERS", "2")
             .env("RUST_LOG", "info")
+            .env("ALLOW_OPEN_API", "true")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -33,19 +48,11 @@ impl RunningBinary {
                 sink.lock().expect("log lock").push(line);
             }
         });
-        let mut binary = RunningBinary {
+        RunningBinary {
             child,
             address: String::new(),
             logs,
-        };
-        let line = binary.wait_for_log("listening on http://", Duration::from_secs(20));
-        let port = line
-            .split("listening on http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .expect("port in the start-up line");
-        binary.address = format!("http://127.0.0.1:{port}");
-        binary
+        }
     }
 
     /// The first log line containing `needle`, waiting up to `timeout` for it.
