@@ -1,7 +1,7 @@
 //! Which stretch of time a request asks for — `days`, or `start`/`end` — and in which calendar
 //! (`tz`), validated into a [`WindowSpec`] that becomes a [`Window`] at a given "now".
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::error::InvalidParam;
@@ -123,7 +123,11 @@ fn parse_instant(
 ) -> Option<NaiveDateTime> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return accepted(name, t.naive_utc(), problems);
+        // The date as written, in its own offset (chrono's `naive_local` panics at its limits).
+        let offset = Duration::seconds(i64::from(t.offset().local_minus_utc()));
+        if let Some(written) = t.naive_utc().checked_add_signed(offset) {
+            return accepted(name, written, t.naive_utc(), problems);
+        }
     }
     let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
         .ok()
@@ -132,8 +136,8 @@ fn parse_instant(
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         });
-    match local.and_then(|l| resolve_local(tz, l)) {
-        Some(t) => accepted(name, t, problems),
+    match local.and_then(|l| Some((l, resolve_local(tz, l)?))) {
+        Some((l, t)) => accepted(name, l, t, problems),
         None => {
             problems.push(problem(
                 name,
@@ -146,15 +150,17 @@ fn parse_instant(
     }
 }
 
-/// `t` if it lies in the accepted span (the years 1970 to 9999), else a problem: dates beyond it
-/// would overflow date arithmetic or Postgres' timestamp range.
+/// `utc` if the date as written (`written`, in its own zone) is of the years 1970 to 9999, else a
+/// problem: dates beyond would overflow date arithmetic or Postgres' timestamp range, and no
+/// LiteLLM row is older.
 fn accepted(
     name: &str,
-    t: NaiveDateTime,
+    written: NaiveDateTime,
+    utc: NaiveDateTime,
     problems: &mut Vec<InvalidParam>,
 ) -> Option<NaiveDateTime> {
-    if is_accepted_instant(t) {
-        return Some(t);
+    if (1970..=9999).contains(&written.year()) && is_accepted_instant(utc) {
+        return Some(utc);
     }
     problems.push(problem(
         name,
