@@ -26,6 +26,16 @@ pub enum Source {
     Database,
 }
 
+impl Source {
+    /// The `X-Data-Source` value.
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Source::Memory => "memory",
+            Source::Database => "database",
+        }
+    }
+}
+
 /// A value and how fresh it is.
 #[derive(Debug, Clone)]
 pub struct Answer<T> {
@@ -78,10 +88,7 @@ pub fn with_provenance(
     as_of: NaiveDateTime,
     source: Source,
 ) -> HttpResponse {
-    let source = match source {
-        Source::Memory => "memory",
-        Source::Database => "database",
-    };
+    let source = source.header_value();
     let headers = response.headers_mut();
     if let Ok(as_of) = HeaderValue::from_str(&format_timestamp(as_of)) {
         headers.insert(HeaderName::from_static("x-data-as-of"), as_of);

@@ -25,8 +25,12 @@ pub enum ApiError {
     InvalidParams(Vec<InvalidParam>),
     /// The query string could not be parsed at all (422).
     MalformedQuery(String),
-    /// The agent+version has no rows in the window (404).
-    AgentNotFound { detail: String },
+    /// The agent+version has no rows in the window (404). `provenance` is what the answer was
+    /// read from — `(X-Data-As-Of, X-Data-Source)` — so a 404 says it as a 200 would.
+    AgentNotFound {
+        detail: String,
+        provenance: Option<(String, &'static str)>,
+    },
     /// No route at this path (404).
     RouteNotFound,
     /// The path exists but not for this method (405).
@@ -183,7 +187,7 @@ impl ApiError {
             ApiError::MalformedQuery(why) => format!(
                 "the query string could not be read ({why}); send each parameter once, URL-encoded"
             ),
-            ApiError::AgentNotFound { detail } => detail.clone(),
+            ApiError::AgentNotFound { detail, .. } => detail.clone(),
             ApiError::RouteNotFound => {
                 "no such endpoint; GET / lists the API and /docs documents it".to_string()
             }
@@ -306,6 +310,13 @@ impl ResponseError for ApiError {
         match self {
             ApiError::MethodNotAllowed => {
                 response.insert_header((header::ALLOW, "GET, HEAD"));
+            }
+            ApiError::AgentNotFound {
+                provenance: Some((as_of, source)),
+                ..
+            } => {
+                response.insert_header(("X-Data-As-Of", as_of.as_str()));
+                response.insert_header(("X-Data-Source", *source));
             }
             ApiError::DatabaseUnavailable(_) | ApiError::SourceUnavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));

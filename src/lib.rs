@@ -303,7 +303,7 @@ fn cors(origins: &CorsOrigins) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET"])
         .allow_any_header()
-        // A disallowed origin gets a normal response without CORS headers (the browser then
+        // A disallowed origin gets a normal response without Access-Control-Allow-Origin (the browser then
         // blocks it), not a 400 that non-browser clients sending Origin would trip over.
         .block_on_origin_mismatch(false)
         // Without this a page on another origin reads the documented headers as null.

@@ -69,6 +69,32 @@ async fn the_first_and_the_current_bucket_of_a_days_window_are_partial() {
         column(&body["daily_sessions"], "partial"),
         [json!(false), json!(false)]
     );
+    // /metrics/query marks its buckets the same way, in JSON and in CSV.
+    let metrics = "/metrics/query?metrics=requests&days=2&granularity=day";
+    let body = app.get_json(metrics, 200).await;
+    assert_eq!(
+        column(&body["groups"][0]["series"], "partial"),
+        [json!(true), json!(false), json!(true)]
+    );
+    let csv = app
+        .http
+        .get(format!("{}{metrics}&format=csv", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let partial: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(2).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        csv.lines().next(),
+        Some("date,bucket_start,partial,requests")
+    );
+    assert_eq!(partial, ["true", "false", "true"]);
 }
 
 /// One request a day at noon from 12-05 to 12-19 with 1000 prompt tokens, in its own session;
@@ -407,6 +433,45 @@ async fn swagger_ui_loads_nothing_off_site_and_descriptions_render_as_written() 
                 });
                 assert!(!numbered, "{path} {}: {line:?}", p["name"]);
             }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_404_for_an_unknown_agent_says_where_it_was_read_from() {
+    // The rollup app answers from memory (once ready), the other by SQL: a 404 names its source
+    // and freshness like a 200 does.
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
+    for (rollup, source) in [(true, "memory"), (false, "database")] {
+        let mut settings = test_settings(&db.url);
+        settings.rollup.enabled = rollup;
+        let app = spawn_app_with(settings, common::pinned(fixture::now())).await;
+        app.wait_for_status("/health/ready", 200).await;
+        let who = "agent_name=nobody&agent_version=0&days=7";
+        let paths = [
+            format!("/analytics/agent?{who}"),
+            format!("/activitytimeline?{who}"),
+            format!("/total-tokens?{who}"),
+            format!("/latency?{who}"),
+            format!("/recentmessages?{who}"),
+            format!("/detailed-usage?{who}"),
+            format!("/sessions?{who}"),
+            format!("/users?{who}"),
+            "/agents/compare?agent_name=nobody&versions=0&days=7".to_string(),
+            format!("/sessions/no-such-session?agent_name={NAME}&agent_version={VERSION}&days=7"),
+        ];
+        for path in paths {
+            let response = app.get(&path).await;
+            assert_eq!(response.status().as_u16(), 404, "{path}");
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap_or_default().to_string())
+            };
+            assert_eq!(header("x-data-source").as_deref(), Some(source), "{path}");
+            assert!(header("x-data-as-of").is_some(), "{path}");
         }
     }
 }

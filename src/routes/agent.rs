@@ -120,7 +120,7 @@ pub async fn agent_analytics(
         let q = params.parse(&state.clock)?;
         let answer = state.agent_stats(&q, &whole_window(&q), false).await?;
         if answer.value.overall.requests == 0 {
-            return Err(agent_not_found(&q, &state.db));
+            return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
         }
         Ok(answer.map(|stats| AgentAnalytics::new(&q, &stats.overall)))
     })

@@ -466,6 +466,7 @@ pub async fn compare(
             }
             if figures.iter().all(|(_, stats)| stats.requests == 0) {
                 return Err(ApiError::AgentNotFound {
+                    provenance: Some((format_timestamp(as_of), source.header_value())),
                     detail: format!(
                     "none of these versions of agent_name {name:?} has requests between {} and {}",
                     format_timestamp(window.start),

@@ -145,7 +145,7 @@ pub async fn latency(
             let buckets = q.window.buckets(granularity);
             let answer = state.agent_stats(&q, &buckets, true).await?;
             if answer.value.overall.requests == 0 {
-                return Err(agent_not_found(&q, &state.db));
+                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
             }
             let now = state.clock.now();
             Ok(answer.map(|stats| LatencyReport::new(&q, granularity, &buckets, &stats, now)))

@@ -47,10 +47,10 @@ pub struct RecentMessages {
 }
 
 /// Said when an agent (or a session) has requests in the window but none carries a reply.
-pub const CONTENT_NOT_STORED: &str = "there are requests in the window, but LiteLLM stored no \
-     reply for any of them: replies are kept only when the proxy stores prompts \
+pub const CONTENT_NOT_STORED: &str = "there are requests in the window, but none of them carries \
+     reply text: LiteLLM keeps replies only when the proxy stores prompts \
      (general_settings.store_prompts_in_spend_logs: true, or STORE_PROMPTS_IN_SPEND_LOGS=true; \
-     off by default)";
+     off by default), and a reply that only called tools has no text";
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct RecentMessage {

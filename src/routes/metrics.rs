@@ -65,6 +65,10 @@ pub struct MetricsPoint {
     pub date: chrono::NaiveDate,
     #[schema(example = "2024-12-05T00:00:00Z")]
     pub bucket_start: String,
+    /// True when the window covers only part of this bucket (a first bucket the window starts
+    /// inside, or the current one), as on the other series.
+    #[schema(example = false)]
+    pub partial: bool,
     #[schema(value_type = Object, example = json!({"requests": 31, "spend": 0.083, "latency_p95": 4410.0}))]
     pub values: Map<String, Value>,
 }
@@ -131,7 +135,7 @@ fn empty_value(metric: &str) -> Value {
 
 fn shape(
     request: &MetricsRequest,
-    buckets: Option<&[Bucket]>,
+    buckets: Option<(&[Bucket], &[bool])>,
     rows: Vec<MetricsRow>,
 ) -> Vec<MetricsGroup> {
     let values_of = |row: &MetricsRow| -> Map<String, Value> {
@@ -153,17 +157,19 @@ fn shape(
                 .zip(&t.key)
                 .map(|(d, v)| (d.clone(), v.clone().map_or(Value::Null, Value::from)))
                 .collect();
-            let series = buckets.map(|buckets| {
+            let series = buckets.map(|(buckets, partial)| {
                 buckets
                     .iter()
+                    .zip(partial)
                     .enumerate()
-                    .map(|(i, bucket)| {
+                    .map(|(i, (bucket, partial))| {
                         let row = points
                             .iter()
                             .find(|p| p.key == t.key && p.bucket == Some(i as i32 + 1));
                         MetricsPoint {
                             date: bucket.date(),
                             bucket_start: bucket.start_label(),
+                            partial: *partial,
                             values: match row {
                                 Some(row) => values_of(row),
                                 None => request
@@ -300,6 +306,7 @@ fn csv_rows(result: &MetricsResult) -> Vec<Map<String, Value>> {
                         "bucket_start".into(),
                         Value::from(point.bucket_start.clone()),
                     );
+                    row.insert("partial".into(), Value::from(point.partial));
                     row.extend(point.values.clone());
                     rows.push(row);
                 }
@@ -312,7 +319,11 @@ fn csv_rows(result: &MetricsResult) -> Vec<Map<String, Value>> {
 fn csv_columns(result: &MetricsResult) -> Vec<String> {
     let mut columns = result.group_by.clone();
     if result.granularity.is_some() {
-        columns.extend(["date".to_string(), "bucket_start".to_string()]);
+        columns.extend([
+            "date".to_string(),
+            "bucket_start".to_string(),
+            "partial".to_string(),
+        ]);
     }
     columns.extend(result.metrics.clone());
     columns
@@ -366,7 +377,8 @@ async fn compute(
                     return Err(ApiError::InvalidParams(problems));
                 }
             };
-        let window = spec.at(state.clock.now());
+        let now = state.clock.now();
+        let window = spec.at(now);
         let buckets = window.buckets(granularity.unwrap_or(Granularity::Day));
         let boundaries = match granularity {
             Some(_) => buckets
@@ -386,7 +398,12 @@ async fn compute(
             &boundaries,
         )
         .await?;
-        let groups = shape(&request, granularity.map(|_| buckets.as_slice()), rows);
+        let partial: Vec<bool> = buckets.iter().map(|b| window.is_partial(b, now)).collect();
+        let groups = shape(
+            &request,
+            granularity.map(|_| (buckets.as_slice(), partial.as_slice())),
+            rows,
+        );
         Ok(Answer {
             value: MetricsResult {
                 date_range: window.date_range(),

@@ -316,9 +316,16 @@ async fn agent_exists(state: &AppState, q: &AgentQuery) -> Result<bool, ApiError
     queries::agent_has_rows(&client, &sql, q).await
 }
 
-/// 404 for an agent+version without rows in the window, saying exactly what was looked for.
-fn agent_not_found(q: &AgentQuery, db: &Db) -> ApiError {
+/// 404 for an agent+version without rows in the window, saying exactly what was looked for and
+/// (in its headers) what it was read from.
+fn agent_not_found(
+    q: &AgentQuery,
+    db: &Db,
+    as_of: chrono::NaiveDateTime,
+    source: Source,
+) -> ApiError {
     ApiError::AgentNotFound {
+        provenance: Some((format_timestamp(as_of), source.header_value())),
         detail: format!(
             "no requests of agent_name {:?} version {:?} between {} and {} \
              (AGENT_METADATA_SOURCE={}); check both values or ask for more days",
@@ -361,8 +368,8 @@ async fn agent_page<T: PagedRow>(
         .map_or_else(|| PagePosition::first(&q), PagePosition::after);
     let fetch = page.limit as usize + 1;
     let hint = state.page_hint(&q, &from, fetch, T::REPLIES_ONLY);
-    if hint.as_ref().is_some_and(|h| !h.has_rows) {
-        return Err(agent_not_found(&q, &state.db));
+    if let Some(hint) = hint.as_ref().filter(|h| !h.has_rows) {
+        return Err(agent_not_found(&q, &state.db, hint.as_of, Source::Memory));
     }
     let (client, sql) = state.db.agent_client().await?;
     let read = async |scope| T::fetch_page(&client, &sql, &q, &from, fetch as i64, scope).await;
@@ -398,7 +405,8 @@ async fn agent_page<T: PagedRow>(
         None => {
             let rows = read(PageScope::Window).await?;
             if rows.is_empty() && !queries::agent_has_rows(&client, &sql, &q).await? {
-                return Err(agent_not_found(&q, &state.db));
+                let now = state.clock.now();
+                return Err(agent_not_found(&q, &state.db, now, Source::Database));
             }
             (rows, state.clock.now(), Source::Database, None)
         }

@@ -165,7 +165,7 @@ pub async fn sessions(
             }
             let answer = state.sessions(&q, None, filter.user.as_deref()).await?;
             if answer.value.is_empty() && !agent_exists(&state, &q).await? {
-                return Err(agent_not_found(&q, &state.db));
+                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
             }
             let sort = request.sort;
             Ok(answer.map(|all| {
@@ -440,6 +440,7 @@ async fn session_summary(
             source,
         }),
         None => Err(ApiError::AgentNotFound {
+            provenance: Some((format_timestamp(as_of), source.header_value())),
             detail: format!(
                 "no requests of session {session_id:?} of agent_name {:?} version {:?} in the \
                  window; check the id, or ask for more days",

@@ -151,7 +151,7 @@ pub async fn activity_timeline(
             let buckets = q.window.buckets(granularity);
             let answer = state.agent_stats(&q, &buckets, false).await?;
             if answer.value.overall.requests == 0 {
-                return Err(agent_not_found(&q, &state.db));
+                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
             }
             let now = state.clock.now();
             Ok(answer.map(|stats| ActivityTimeline::new(&q, granularity, &buckets, &stats, now)))

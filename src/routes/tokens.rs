@@ -213,7 +213,7 @@ pub async fn tokens_usage(
             let buckets = q.window.buckets(granularity);
             let answer = state.agent_stats(&q, &buckets, false).await?;
             if answer.value.overall.requests == 0 {
-                return Err(agent_not_found(&q, &state.db));
+                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
             }
             let now = state.clock.now();
             Ok(answer.map(|stats| TokensUsage::new(&q, granularity, &buckets, &stats, now)))
@@ -246,7 +246,7 @@ pub async fn total_tokens(
         let q = params.parse(&state.clock)?;
         let answer = state.agent_stats(&q, &whole_window(&q), false).await?;
         if answer.value.overall.requests == 0 {
-            return Err(agent_not_found(&q, &state.db));
+            return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
         }
         Ok(answer.map(|stats| TotalTokens::new(&q, &stats.overall)))
     })

@@ -115,7 +115,7 @@ pub async fn users(
             let (q, request) = super::parse_group(&params, &group, &USER_SORTS, &state.clock)?;
             let answer = state.users(&q).await?;
             if answer.value.is_empty() && !agent_exists(&state, &q).await? {
-                return Err(agent_not_found(&q, &state.db));
+                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
             }
             let sort = request.sort;
             Ok(answer.map(|all| {
