@@ -220,6 +220,13 @@ impl Db {
         Ok(self.pool.get().await?)
     }
 
+    /// A pooled connection for reads by primary key of rows the rollup named: one page, a few
+    /// milliseconds, so not counted by admission control (which bounds work that grows with the
+    /// window). Code that falls back to scanning the window asks `admit_database` first.
+    pub async fn keyed_client(&self) -> Result<Object, ApiError> {
+        Ok(self.pool.get().await?)
+    }
+
     /// Whether the database answers `SELECT 1` on the health checks' own connection within
     /// `timeout`. Success is reused for [`HEALTH_CACHE`], so probes from many load balancer
     /// nodes and kubelets cost at most one query a second; checks never queue behind each other:
@@ -253,7 +260,18 @@ impl Db {
 
     /// A connection and the SQL for this database, ready to query agent data.
     pub async fn agent_client(&self) -> Result<(Object, Arc<Statements>), ApiError> {
-        let client = self.client().await?;
+        self.agent_client_from(self.client().await?).await
+    }
+
+    /// [`Db::agent_client`] for reads by primary key (see [`Db::keyed_client`]).
+    pub async fn agent_keyed_client(&self) -> Result<(Object, Arc<Statements>), ApiError> {
+        self.agent_client_from(self.keyed_client().await?).await
+    }
+
+    async fn agent_client_from(
+        &self,
+        client: Object,
+    ) -> Result<(Object, Arc<Statements>), ApiError> {
         let statements = self.statements(&client).await?;
         if let Some(why) = &statements.source_unavailable {
             return Err(ApiError::SourceUnavailable(why.clone()));

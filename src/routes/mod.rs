@@ -371,7 +371,12 @@ async fn agent_page<T: PagedRow>(
     if let Some(hint) = hint.as_ref().filter(|h| !h.has_rows) {
         return Err(agent_not_found(&q, &state.db, hint.as_of, Source::Memory));
     }
-    let (client, sql) = state.db.agent_client().await?;
+    // Rows the rollup named are read by primary key (cheap, not admitted); a window scan is
+    // admitted first.
+    let (client, sql) = match hint {
+        Some(_) => state.db.agent_keyed_client().await?,
+        None => state.db.agent_client().await?,
+    };
     let read = async |scope| T::fetch_page(&client, &sql, &q, &from, fetch as i64, scope).await;
     let (rows, as_of, source, has_replies) = match &hint {
         Some(hint) if hint.candidates.request_ids.is_empty() && hint.candidates.exhausted => (
@@ -383,6 +388,7 @@ async fn agent_page<T: PagedRow>(
         Some(hint) => {
             let rows = read(PageScope::Among(&hint.candidates.request_ids)).await?;
             if rows.len() < fetch && !hint.candidates.exhausted {
+                crate::admission::admit_database()?;
                 (
                     read(PageScope::Window).await?,
                     state.clock.now(),

@@ -328,6 +328,8 @@ pub async fn session_detail(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
+        // A whole-list export is expensive work: admitted before its first page.
+        crate::admission::admit_database()?;
         return session_requests_csv(&req, state, session_id.into_inner(), &params, &page).await;
     }
     shared(&state, &req, || async {
@@ -463,7 +465,13 @@ async fn requests_page(
         None => (q.window.before_start(), String::new()),
     };
     let fetch = limit + 1;
-    let (client, sql) = state.db.agent_client().await?;
+    let candidates = state.session_page_candidates(q, session_id, micros(after_time), fetch);
+    // Rows the rollup named are read by primary key (cheap, not admitted); a window scan is
+    // admitted first.
+    let (client, sql) = match candidates {
+        Some(_) => state.db.agent_keyed_client().await?,
+        None => state.db.agent_client().await?,
+    };
     let read = async |scope| {
         session_requests(
             &client,
@@ -477,11 +485,12 @@ async fn requests_page(
         )
         .await
     };
-    let mut rows = match state.session_page_candidates(q, session_id, micros(after_time), fetch) {
+    let mut rows = match candidates {
         Some(c) if c.request_ids.is_empty() => Vec::new(),
         Some(c) => {
             let rows = read(PageScope::Among(&c.request_ids)).await?;
             if rows.len() < fetch && !c.exhausted {
+                crate::admission::admit_database()?;
                 read(PageScope::Window).await?
             } else {
                 rows

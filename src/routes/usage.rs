@@ -104,6 +104,8 @@ pub async fn detailed_usage(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
+        // A whole-list export is expensive work: admitted before its first page.
+        crate::admission::admit_database()?;
         let first = csv_first_page(&page, &state);
         let answer = agent_page::<UsageRow>(&state, &params, &first).await?;
         let name = filename(&[
