@@ -148,43 +148,63 @@ impl RateLimiter {
     }
 }
 
-/// Query parameter names that carry credentials, compared case-insensitively without `-`/`_`.
-const CREDENTIAL_NAMES: [&str; 18] = [
-    "apikey",
-    "xapikey",
+/// Words that make a query parameter name credential-like, wherever they stand in it
+/// (`api_key`, `api.key`, `apiToken`, `private_key`, `x-api-key`, `jwt`).
+const CREDENTIAL_WORDS: [&str; 17] = [
     "key",
+    "apikey",
     "token",
     "accesstoken",
-    "authtoken",
-    "idtoken",
-    "refreshtoken",
-    "sessiontoken",
-    "auth",
-    "authorization",
-    "bearer",
+    "secret",
     "password",
     "passwd",
     "pwd",
-    "secret",
-    "clientsecret",
+    "auth",
+    "authorization",
+    "bearer",
     "signature",
+    "sig",
+    "jwt",
+    "credential",
+    "credentials",
+    "passwords",
 ];
 
-/// Whether a (still URL-encoded) query parameter name is credential-like (`api_key`, `Token`,
-/// `access-token`, `api%5Fkey`, ...).
+/// Whether a (still URL-encoded) query parameter name is credential-like: decoded, split into
+/// words at anything but letters and digits and at camelCase humps, one word (or the whole name,
+/// run together) is a credential word. `keys_sorted` or `monkey` are not.
 pub fn is_credential_name(encoded_name: &str) -> bool {
-    let name: String = percent_decode(encoded_name)
-        .chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect();
-    CREDENTIAL_NAMES.contains(&name.as_str())
+    let name = percent_decode(encoded_name);
+    let mut words: Vec<String> = vec![String::new()];
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.push(String::new());
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower {
+            words.push(String::new());
+        }
+        previous_lower = c.is_lowercase() || c.is_numeric();
+        if let Some(word) = words.last_mut() {
+            word.extend(c.to_lowercase());
+        }
+    }
+    let whole: String = words.concat();
+    let credential = |w: &str| CREDENTIAL_WORDS.contains(&w);
+    credential(&whole) || words.iter().any(|w| credential(w))
+}
+
+/// The `name=value` pairs of a raw query string: split at `&` and at `;` (which some servers and
+/// log readers take as a separator too, so a key after it must not slip through).
+fn query_pairs(query: &str) -> impl Iterator<Item = &str> {
+    query.split(['&', ';'])
 }
 
 /// The credential-like parameter names in a raw query string, as sent.
 fn credential_params(query: &str) -> Vec<String> {
-    query
-        .split('&')
+    query_pairs(query)
         .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
         .filter(|name| is_credential_name(name))
         .map(percent_decode)
@@ -197,15 +217,26 @@ pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
     let Some(query) = uri.query() else {
         return uri.to_string();
     };
-    let query = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_credential_name(name) => format!("{name}=REDACTED"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{}?{query}", uri.path())
+    let mut redacted = String::with_capacity(query.len());
+    let mut rest = query;
+    // Keep each separator as sent, so the log shows the query as it came.
+    while !rest.is_empty() {
+        let cut = rest.find(['&', ';']).unwrap_or(rest.len());
+        let (pair, tail) = rest.split_at(cut);
+        match pair.split_once('=') {
+            Some((name, _)) if is_credential_name(name) => {
+                redacted.push_str(name);
+                redacted.push_str("=REDACTED");
+            }
+            _ => redacted.push_str(pair),
+        }
+        let mut chars = tail.chars();
+        if let Some(separator) = chars.next() {
+            redacted.push(separator);
+        }
+        rest = chars.as_str();
+    }
+    format!("{}?{redacted}", uri.path())
 }
 
 /// `%XX` escapes and `+` decoded (as in a query string); invalid escapes are kept as they are.
@@ -471,16 +502,44 @@ mod tests {
             "access_token",
             "api%5Fkey",
             "x-api-key",
+            // The variations an attack run slipped past an exact list.
+            "api.key",
+            "api%20key",
+            "api+key",
+            "api_key%00",
+            "api_key[]",
+            "apiToken",
+            "private_key",
+            "jwt",
+            "sig",
+            "%E2%80%8Bapi_key",
+            "client_secret",
+            "passwords",
         ] {
             assert!(is_credential_name(name), "{name}");
         }
         for name in [
             "agent_name",
+            "agent_version",
             "cursor",
             "days",
+            "start",
+            "end",
+            "tz",
+            "granularity",
+            "limit",
+            "format",
             "sort",
+            "user",
+            "group_by",
+            "metrics",
+            "filters",
+            "filter",
+            "versions",
+            "_",
             "keys_sorted",
             "monkey",
+            "signal",
         ] {
             assert!(!is_credential_name(name), "{name}");
         }
@@ -493,6 +552,13 @@ mod tests {
             "/total-tokens?agent_name=a&API_KEY=REDACTED&days=7&token=REDACTED&key"
         );
         assert_eq!(credential_params("a=1&Api%2DKey=x&b"), ["Api-Key"]);
+        let uri: actix_web::http::Uri = "/x?a=1;api_key=s3cret&api.key=s&api_key%5B%5D=s&b=2"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            redacted_target(&uri),
+            "/x?a=1;api_key=REDACTED&api.key=REDACTED&api_key%5B%5D=REDACTED&b=2"
+        );
     }
 
     #[test]

@@ -226,3 +226,39 @@ async fn bad_input_names_the_parameter_and_what_is_allowed() {
         assert!(reason.contains(mentions), "{query}: {reason}");
     }
 }
+
+#[tokio::test]
+async fn a_series_of_more_than_50000_points_is_refused_naming_limit() {
+    use common::{invalid_param_names, spawn_app, ts, Agent, Place, Row, TestDb};
+    // 110 agents with one request each: by hour over 20 days that is 110 groups × 481 buckets =
+    // 52,910 points (over the 50,000 cap); by day 110 × 21 = 2,310 points, answered.
+    let db = TestDb::create().await;
+    let rows: Vec<Row> = (0..110)
+        .map(|i| {
+            Row::new(&format!("r{i}"), ts("2024-12-05 10:00:00")).agent(
+                Place::SpendLogsMetadata,
+                Agent::new(&format!("a{i:03}"), "1"),
+            )
+        })
+        .collect();
+    db.insert(&rows).await;
+    let app = spawn_app(&db, ts("2024-12-05 14:30:00")).await;
+    let query = "/metrics/query?metrics=requests&group_by=agent_name&days=20&limit=1000";
+    let problem = app
+        .get_problem(&format!("{query}&granularity=hour"), 422)
+        .await;
+    assert_eq!(invalid_param_names(&problem), ["limit"]);
+    let detail = problem["invalid_params"][0]["reason"].as_str().unwrap();
+    assert!(detail.contains("110 groups × 481 buckets"), "{detail}");
+    let body = app.get_json(&format!("{query}&granularity=day"), 200).await;
+    let groups = body["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 110);
+    assert!(groups
+        .iter()
+        .all(|g| g["series"].as_array().unwrap().len() == 21));
+    // Each agent's only request lands in its 12-05 bucket (the last, partial one).
+    assert!(groups
+        .iter()
+        .all(|g| g["series"][20]["values"]["requests"] == 1));
+    assert!(groups.iter().all(|g| g["totals"]["requests"] == 1));
+}

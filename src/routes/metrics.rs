@@ -1,5 +1,7 @@
 //! GET /metrics/query — whitelisted metrics by whitelisted dimensions, filtered and bucketed.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -133,6 +135,22 @@ fn empty_value(metric: &str) -> Value {
     }
 }
 
+/// The most points (groups × buckets) one answer holds: a dashboard's chart needs far fewer, and
+/// more would keep a worker busy shaping and sending tens of megabytes.
+const MAX_SERIES_POINTS: usize = 50_000;
+
+fn too_many_points(groups: usize, buckets: usize) -> ApiError {
+    ApiError::InvalidParams(vec![InvalidParam {
+        name: "limit".to_string(),
+        reason: format!(
+            "the answer would hold {groups} groups × {buckets} buckets = {} points, more than \
+             {MAX_SERIES_POINTS}; ask for fewer groups (limit), a coarser granularity or a \
+             shorter window",
+            groups * buckets
+        ),
+    }])
+}
+
 fn shape(
     request: &MetricsRequest,
     buckets: Option<(&[Bucket], &[bool])>,
@@ -148,6 +166,12 @@ fn shape(
     };
     let (totals, points): (Vec<MetricsRow>, Vec<MetricsRow>) =
         rows.into_iter().partition(|r| r.bucket.is_none());
+    // Each group's points by bucket number: the series below is then linear in its size (a scan
+    // per point made it groups × buckets × points).
+    let points: HashMap<(&[Option<String>], i32), &MetricsRow> = points
+        .iter()
+        .filter_map(|p| Some(((p.key.as_slice(), p.bucket?), p)))
+        .collect();
     let mut groups: Vec<(Vec<Option<String>>, Option<f64>, MetricsGroup)> = totals
         .iter()
         .map(|t| {
@@ -163,9 +187,7 @@ fn shape(
                     .zip(partial)
                     .enumerate()
                     .map(|(i, (bucket, partial))| {
-                        let row = points
-                            .iter()
-                            .find(|p| p.key == t.key && p.bucket == Some(i as i32 + 1));
+                        let row = points.get(&(t.key.as_slice(), i as i32 + 1));
                         MetricsPoint {
                             date: bucket.date(),
                             bucket_start: bucket.start_label(),
@@ -398,12 +420,24 @@ async fn compute(
             &boundaries,
         )
         .await?;
+        let groups_found = rows.iter().filter(|r| r.bucket.is_none()).count();
+        if granularity.is_some() && groups_found * buckets.len() > MAX_SERIES_POINTS {
+            return Err(too_many_points(groups_found, buckets.len()));
+        }
         let partial: Vec<bool> = buckets.iter().map(|b| window.is_partial(b, now)).collect();
-        let groups = shape(
-            &request,
-            granularity.map(|_| (buckets.as_slice(), partial.as_slice())),
-            rows,
-        );
+        // Shaping (and zero-filling) up to MAX_SERIES_POINTS points runs off the HTTP workers.
+        let shaped = request.clone();
+        let series_buckets = granularity.map(|_| buckets.clone());
+        let groups = crate::admission::off_worker(move || {
+            shape(
+                &shaped,
+                series_buckets
+                    .as_deref()
+                    .map(|buckets| (buckets, partial.as_slice())),
+                rows,
+            )
+        })
+        .await?;
         Ok(Answer {
             value: MetricsResult {
                 date_range: window.date_range(),
