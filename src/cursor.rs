@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDateTime};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::window::{is_accepted_days_end, Window};
+use crate::window::{is_accepted_instant, Window};
 
 const VERSION: &str = "v1";
 /// Longest cursor text we accept; a request_id is a UUID or similar, far below this.
@@ -60,7 +60,10 @@ impl Cursor {
         let start_time = from_micros(start).ok_or_else(|| HOW.to_string())?;
         // A row served from a window cannot be newer than the window's end, and Postgres text
         // cannot hold NUL: either means the cursor was made up or damaged.
-        if start_time > window_end || request_id.contains('\0') || !is_accepted_days_end(window_end)
+        if start_time > window_end
+            || request_id.contains('\0')
+            || !is_accepted_instant(window_end)
+            || !is_accepted_instant(start_time)
         {
             return Err(HOW.to_string());
         }

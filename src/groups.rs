@@ -193,7 +193,7 @@ impl GroupCursor {
             .ok()
             .and_then(chrono::DateTime::from_timestamp_micros)
             .map(|t| t.naive_utc())
-            .filter(|t| crate::window::is_accepted_days_end(*t))
+            .filter(|t| crate::window::is_accepted_instant(*t))
             .ok_or_else(|| HOW.to_string())?;
         Ok(GroupCursor {
             window_end,

@@ -55,13 +55,6 @@ pub fn is_accepted_instant(t: NaiveDateTime) -> bool {
     (earliest_instant()..instant_bound()).contains(&t)
 }
 
-/// Whether a `days` window may end at `t` (a cursor's window end): accepted, and the longest
-/// window ending there starts no earlier than [`earliest_instant`].
-pub fn is_accepted_days_end(t: NaiveDateTime) -> bool {
-    let longest = Duration::days(i64::from(ALLOWED_DAYS[ALLOWED_DAYS.len() - 1]));
-    is_accepted_instant(t) && t.checked_sub_signed(longest) >= Some(earliest_instant())
-}
-
 /// A validated number of days: one of [`ALLOWED_DAYS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Days(u32);
@@ -128,7 +121,7 @@ pub struct Window {
 
 impl Window {
     /// `days=N` ending at `end`. Callers pass now or a checked cursor's window end
-    /// ([`is_accepted_days_end`]); the subtraction is checked all the same, so no input can make
+    /// ([`is_accepted_instant`]); the subtraction is checked all the same, so no input can make
     /// it panic (the window would then start at the epoch).
     pub fn ending_at(end: NaiveDateTime, days: Days, tz: Tz) -> Window {
         Window {

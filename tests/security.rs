@@ -394,3 +394,27 @@ fn credential_like_query_values_never_reach_the_access_log() {
     let logs = binary.logs().join("\n");
     assert!(!logs.contains(secret), "{logs}");
 }
+
+#[tokio::test]
+async fn a_cursor_issued_for_a_window_near_1970_pages_on() {
+    // Two requests on 1970-01-02: a one-row page of a range ending 1970-01-05 gives a cursor,
+    // and that cursor (the service's own) must give the second row, not a 422.
+    let db = TestDb::create().await;
+    let agent = || Agent::new(NAME, VERSION).session("s");
+    db.insert(&[
+        Row::new("early-1", ts("1970-01-02 10:00:00")).agent(Place::SpendLogsMetadata, agent()),
+        Row::new("early-2", ts("1970-01-02 11:00:00")).agent(Place::SpendLogsMetadata, agent()),
+    ])
+    .await;
+    let app = spawn_app_with(test_settings(&db.url), common::pinned(fixture::now())).await;
+    let q = format!("agent_name={NAME}&agent_version={VERSION}&start=1970-01-01&end=1970-01-05");
+    for path in ["/detailed-usage", "/sessions/s"] {
+        let first = app.get_json(&format!("{path}?{q}&limit=1"), 200).await;
+        let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+        let second = app
+            .get_json(&format!("{path}?{q}&limit=1&cursor={cursor}"), 200)
+            .await;
+        let list = if path == "/detailed-usage" { "usage_logs" } else { "requests" };
+        assert_eq!(second[list].as_array().map(Vec::len), Some(1), "{path}: {second}");
+    }
+}
