@@ -410,11 +410,22 @@ async fn a_cursor_issued_for_a_window_near_1970_pages_on() {
     let q = format!("agent_name={NAME}&agent_version={VERSION}&start=1970-01-01&end=1970-01-05");
     for path in ["/detailed-usage", "/sessions/s"] {
         let first = app.get_json(&format!("{path}?{q}&limit=1"), 200).await;
-        let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+        let cursor = first["next_cursor"]
+            .as_str()
+            .expect("a next page")
+            .to_string();
         let second = app
             .get_json(&format!("{path}?{q}&limit=1&cursor={cursor}"), 200)
             .await;
-        let list = if path == "/detailed-usage" { "usage_logs" } else { "requests" };
-        assert_eq!(second[list].as_array().map(Vec::len), Some(1), "{path}: {second}");
+        let list = if path == "/detailed-usage" {
+            "usage_logs"
+        } else {
+            "requests"
+        };
+        assert_eq!(
+            second[list].as_array().map(Vec::len),
+            Some(1),
+            "{path}: {second}"
+        );
     }
 }
