@@ -22,6 +22,11 @@ use crate::error::ApiError;
 /// Seconds a shed caller is asked to wait: expensive requests take about that long.
 pub const RETRY_AFTER_SECONDS: u64 = 2;
 
+/// How long CPU-heavy work may wait for a slot. The rankings take milliseconds on most tables
+/// and a few hundred on the largest, so a burst (a dashboard opening, a few users at once) is
+/// served after a short wait, while sustained overload is still shed well before the deadline.
+pub const CPU_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The slots, shared by all workers.
 pub struct Admission {
     settings: AdmissionSettings,
@@ -139,15 +144,21 @@ impl Ticket {
         Ok(())
     }
 
-    /// A CPU slot until the returned permit is dropped.
-    fn cpu_permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        let mut held = self.held();
+    /// A CPU slot until the returned permit is dropped, waiting at most [`CPU_WAIT`] for one.
+    async fn cpu_permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        {
+            let mut held = self.held();
+            self.enter(&mut held)?;
+        }
         let admission = &self.admission;
-        let permit = admission.cpu.clone().try_acquire_owned().map_err(|_| {
-            admission.overloaded("CPU-heavy (ADMISSION_MAX_CPU)", admission.settings.max_cpu)
-        })?;
-        self.enter(&mut held)?;
-        Ok(permit)
+        let slot = admission.cpu.clone().acquire_owned();
+        match tokio::time::timeout(CPU_WAIT, slot).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                Err(admission
+                    .overloaded("CPU-heavy (ADMISSION_MAX_CPU)", admission.settings.max_cpu))
+            }
+        }
     }
 }
 
@@ -185,8 +196,11 @@ pub fn admit_database() -> Result<(), ApiError> {
 
 /// A slot for CPU-heavy work of the running request (held until the permit drops), or 503/429.
 /// None outside a request.
-pub fn admit_cpu() -> Result<Option<OwnedSemaphorePermit>, ApiError> {
-    current().map(|ticket| ticket.cpu_permit()).transpose()
+pub async fn admit_cpu() -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+    match current() {
+        Some(ticket) => ticket.cpu_permit().await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Runs CPU-heavy `work` on tokio's blocking threads, so HTTP workers (and the health checks
@@ -240,9 +254,7 @@ mod tests {
         within(tickets[0].clone(), async { admit_database() })
             .await
             .unwrap();
-        let _cpu = within(tickets[1].clone(), async { admit_cpu() })
-            .await
-            .unwrap();
+        let _cpu = within(tickets[1].clone(), admit_cpu()).await.unwrap();
         let third = within(tickets[2].clone(), async { admit_database() }).await;
         assert!(matches!(third, Err(ApiError::ClientBusy { limit: 2, .. })));
         // Another client is not affected, and the refused request took no database slot.
@@ -260,20 +272,29 @@ mod tests {
     async fn cpu_slots_are_released_with_their_permit() {
         let admission = admission(10, 1, 10);
         let ticket = Ticket::new(admission.clone(), "a".into());
-        let permit = within(ticket.clone(), async { admit_cpu() }).await.unwrap();
+        let permit = within(ticket.clone(), admit_cpu()).await.unwrap();
         assert!(permit.is_some());
-        let busy = within(ticket.clone(), async { admit_cpu() }).await;
+        let busy = within(ticket.clone(), admit_cpu()).await;
         assert!(matches!(busy, Err(ApiError::Overloaded { .. })));
         drop(permit);
-        assert!(within(ticket, async { admit_cpu() })
-            .await
-            .unwrap()
-            .is_some());
+        assert!(within(ticket.clone(), admit_cpu()).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_burst_waits_briefly_for_a_cpu_slot_instead_of_being_shed() {
+        let admission = admission(10, 1, 10);
+        let first = Ticket::new(admission.clone(), "a".into());
+        let permit = within(first, admit_cpu()).await.unwrap();
+        let second = Ticket::new(admission.clone(), "b".into());
+        let waiting = tokio::spawn(within(second, admit_cpu()));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drop(permit);
+        assert!(waiting.await.unwrap().unwrap().is_some());
     }
 
     #[tokio::test]
     async fn work_outside_a_request_is_not_counted() {
         admit_database().unwrap();
-        assert!(admit_cpu().unwrap().is_none());
+        assert!(admit_cpu().await.unwrap().is_none());
     }
 }

@@ -207,7 +207,7 @@ impl AppState {
         if self.rollup.read(q.window.start, now).is_none() {
             return Ok(None);
         }
-        let permit = crate::admission::admit_cpu()?;
+        let permit = crate::admission::admit_cpu().await?;
         let (rollup, q) = (self.rollup.clone(), q.clone());
         crate::admission::off_worker(move || {
             let _slot = permit;
