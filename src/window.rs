@@ -210,6 +210,11 @@ impl Window {
         bucket.start < self.start || bucket.end > covered_until
     }
 
+    /// [`Window::is_partial`] for each of `buckets`, in order.
+    pub fn partial_flags(&self, buckets: &[Bucket], now: NaiveDateTime) -> Vec<bool> {
+        buckets.iter().map(|b| self.is_partial(b, now)).collect()
+    }
+
     /// The buckets of `granularity` that cover the window, oldest first, in its time zone.
     pub fn buckets(&self, granularity: Granularity) -> Vec<Bucket> {
         let mut buckets = Vec::new();

@@ -424,7 +424,7 @@ async fn compute(
         if granularity.is_some() && groups_found * buckets.len() > MAX_SERIES_POINTS {
             return Err(too_many_points(groups_found, buckets.len()));
         }
-        let partial: Vec<bool> = buckets.iter().map(|b| window.is_partial(b, now)).collect();
+        let partial = window.partial_flags(&buckets, now);
         // Shaping (and zero-filling) up to MAX_SERIES_POINTS points runs off the HTTP workers.
         let shaped = request.clone();
         let series_buckets = granularity.map(|_| buckets.clone());

@@ -77,10 +77,7 @@ impl ActivityTimeline {
         stats: &SeriesStats,
         now: NaiveDateTime,
     ) -> Self {
-        let partial: Vec<bool> = buckets
-            .iter()
-            .map(|b| q.window.is_partial(b, now))
-            .collect();
+        let partial = q.window.partial_flags(buckets, now);
         let sessions: Vec<f64> = stats.buckets.iter().map(|s| s.sessions as f64).collect();
         let failed: Vec<f64> = stats.buckets.iter().map(|s| s.failed as f64).collect();
         let daily_sessions = buckets

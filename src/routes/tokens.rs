@@ -127,10 +127,7 @@ impl TokensUsage {
         stats: &SeriesStats,
         now: NaiveDateTime,
     ) -> Self {
-        let partial: Vec<bool> = buckets
-            .iter()
-            .map(|b| q.window.is_partial(b, now))
-            .collect();
+        let partial = q.window.partial_flags(buckets, now);
         let totals: Vec<f64> = stats
             .buckets
             .iter()
