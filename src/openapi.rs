@@ -14,7 +14,7 @@ use crate::routes::users::USER_SORTS;
 
 use crate::error::{InvalidParam, Problem};
 use crate::groups::SortKey;
-use crate::params::{TimeZoneName, INSTANT_PATTERN, NO_NUL_PATTERN};
+use crate::params::{TimeZoneName, INSTANT_PATTERN, NO_NUL_PATTERN, SPACE_CLASS};
 use crate::routes;
 use crate::window::DateRange;
 
@@ -194,7 +194,7 @@ fn tighten_parameters(doc: &mut utoipa::openapi::OpenApi) {
                 "start" | "end" => Some(INSTANT_PATTERN.to_string()),
                 "agent_name" | "agent_version" | "user" => Some(NO_NUL_PATTERN.to_string()),
                 "session_id" => Some(r"^[^\x00]{1,1024}$".to_string()),
-                "versions" => Some(VERSIONS_PATTERN.to_string()),
+                "versions" => Some(versions_pattern()),
                 "sort" if path == "/sessions" => Some(one_of(&SESSION_SORTS)),
                 "sort" if path == "/users" => Some(one_of(&USER_SORTS)),
                 name if path == "/metrics/query" => metrics
@@ -229,7 +229,12 @@ fn one_of(keys: &[SortKey]) -> String {
 }
 
 /// 1 to 10 comma-separated versions of 1 to 64 characters (spaces around each are trimmed).
-const VERSIONS_PATTERN: &str = r"^\s*[^,\s\x00]([^,\x00]{0,62}[^,\s\x00])?\s*(,\s*[^,\s\x00]([^,\x00]{0,62}[^,\s\x00])?\s*){0,9}$";
+fn versions_pattern() -> String {
+    let space = format!("[{SPACE_CLASS}]*");
+    let edge = format!(r"[^,\x00{SPACE_CLASS}]");
+    let version = format!(r"{edge}([^,\x00]{{0,62}}{edge})?");
+    format!(r"^{space}{version}{space}(,{space}{version}{space}){{0,9}}$")
+}
 
 /// Links for clients that start at the root.
 #[derive(Debug, Serialize, ToSchema)]

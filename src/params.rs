@@ -18,6 +18,13 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// time with an optional offset, of the years 1970 to 9999 (the span the server accepts). Days 29 to 31 of February and the 31st of 30-day months do not
 /// match, so that every value the schema allows is one the server reads.
 pub const INSTANT_PATTERN: &str = r"^(|(19[7-9]\d|[2-9]\d{3})-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)$";
+/// What the server trims from a value (`str::trim`, Unicode White_Space), as the inside of a
+/// character class. Patterns spell it out instead of writing `\s`, which differs by regex
+/// dialect (ECMA-262 leaves out U+0085, Python adds U+001C–U+001F): with `\s` a client could
+/// take a value for valid that the server reads as blank.
+pub const SPACE_CLASS: &str =
+    r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
 /// Text without NUL characters (Postgres text cannot hold them).
 pub const NO_NUL_PATTERN: &str = r"^[^\x00]*$";
 

@@ -13,7 +13,7 @@ use crate::csv_export::{csv_response, to_csv, wants_csv, FormatParams};
 use crate::error::{ApiError, InvalidParam};
 use crate::metrics_query::{Fragments, MetricsRequest, RawMetricsRequest, FRAGMENTS};
 use crate::openapi::AgentErrors;
-use crate::params::{SeriesParams, TimeParams};
+use crate::params::{SeriesParams, TimeParams, SPACE_CLASS};
 use crate::queries::{self, MetricsRow};
 use crate::range::WindowSpec;
 use crate::stats::round_to;
@@ -99,17 +99,25 @@ static WHITELIST: std::sync::LazyLock<Fragments> =
 pub(crate) fn parameter_patterns() -> Vec<(&'static str, String)> {
     let metric = format!("({})", WHITELIST.metric_names().join("|"));
     let dim = format!("({})", WHITELIST.dimension_names().join("|"));
-    let value = r"[^,|\s\x00]([^,|\x00]{0,254}[^,|\s\x00])?";
-    let item = format!(r"\s*{dim}\s*:{value}(\|{value}){{0,99}}");
+    let space = format!("[{SPACE_CLASS}]*");
+    let edge = format!(r"[^,|\x00{SPACE_CLASS}]");
+    let value = format!(r"{edge}([^,|\x00]{{0,254}}{edge})?");
+    let item = format!(r"{space}{dim}{space}:{value}(\|{value}){{0,99}}");
     vec![
-        ("metrics", format!(r"^\s*{metric}\s*(,\s*{metric}\s*)*$")),
+        (
+            "metrics",
+            format!(r"^{space}{metric}{space}(,{space}{metric}{space})*$"),
+        ),
         (
             "group_by",
-            format!(r"^(|\s*{dim}\s*(,\s*{dim}\s*){{0,2}})$"),
+            format!(r"^(|{space}{dim}{space}(,{space}{dim}{space}){{0,2}})$"),
         ),
         ("filters", format!(r"^(|{item}(,{item})*)$")),
         // Each `filter`: one dimension and one value (which may hold commas and `|`).
-        ("filter", format!(r"^(|\s*{dim}\s*:[^\x00]{{1,256}})$")),
+        (
+            "filter",
+            format!(r"^(|{space}{dim}{space}:[^\x00]{{1,256}})$"),
+        ),
     ]
 }
 
