@@ -7,18 +7,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, ResponseError};
+use actix_web::Error;
+use ipnet::IpNet;
 
-use crate::admission::{self, Ticket};
 use crate::config::GuardSettings;
 use crate::error::{ApiError, InvalidParam};
 use crate::request_context::{client_address, forwarded_for};
-use crate::routes::AppState;
 
 const API_KEY_HEADER: &str = "x-api-key";
 
@@ -273,7 +272,7 @@ fn percent_decode(text: &str) -> String {
 /// every request from it is refused (a right key too, or the 429 would not slow guessing down).
 fn authenticate(
     req: &ServiceRequest,
-    state: &AppState,
+    trusted: &[IpNet],
     guard: &Guard,
 ) -> Result<Option<usize>, ApiError> {
     if guard.settings.api_keys.is_empty() || is_public(req.path()) {
@@ -283,7 +282,7 @@ fn authenticate(
         let address = client_address(
             req.peer_addr().map(|a| a.ip()),
             &forwarded_for(req.headers()),
-            &state.trusted_proxies,
+            trusted,
         );
         format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
     };
@@ -309,7 +308,7 @@ fn authenticate(
 /// Everything checked before a request runs, in order: no body on GET/HEAD, a bounded query
 /// string without credentials in it, the API key, the rate limit. Says who the client is (its
 /// key, else its address).
-fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<String, ApiError> {
+pub fn admit(req: &ServiceRequest, trusted: &[IpNet], guard: &Guard) -> Result<String, ApiError> {
     let headers = req.headers();
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         let declared = headers
@@ -338,13 +337,13 @@ fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<String
                 .collect(),
         ));
     }
-    let client = authenticate(req, state, guard)?
+    let client = authenticate(req, trusted, guard)?
         .map(|index| format!("key:{index}"))
         .unwrap_or_else(|| {
             let address = client_address(
                 req.peer_addr().map(|a| a.ip()),
                 &forwarded_for(headers),
-                &state.trusted_proxies,
+                trusted,
             );
             format!("ip:{}", address.map_or("-".to_string(), |a| a.to_string()))
         });
@@ -358,64 +357,10 @@ fn admit(req: &ServiceRequest, state: &AppState, guard: &Guard) -> Result<String
     Ok(client)
 }
 
-/// The guard middleware (`actix_web::middleware::from_fn(guard)`): admits the request or answers
-/// the problem.
-pub async fn guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
-    };
-    let client = match admit(&req, &state, &state.guard) {
-        Ok(client) => client,
-        Err(problem) => {
-            return Ok(req
-                .into_response(problem.error_response())
-                .map_into_right_body())
-        }
-    };
-    // Expensive work of this request is admitted against its client (admission.rs).
-    let ticket = Ticket::new(state.admission.clone(), client);
-    admission::within(ticket, next.call(req))
-        .await
-        .map(ServiceResponse::map_into_left_body)
-}
-
 /// When the running request must have ended (REQUEST_TIMEOUT_SECONDS after it was routed), for
 /// work that outlives the handler: a streamed export stops by it.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestDeadline(pub tokio::time::Instant);
-
-/// Bounds how long a request may take (REQUEST_TIMEOUT_SECONDS); wraps each resource, after
-/// routing, where the request may be shared (the router needs it unshared).
-pub async fn deadline(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(limit) = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.guard.settings.request_timeout)
-    else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
-    };
-    let request = req.request().clone();
-    let until = tokio::time::Instant::now() + limit;
-    req.extensions_mut().insert(RequestDeadline(until));
-    match tokio::time::timeout_at(until, next.call(req)).await {
-        Ok(response) => response.map(ServiceResponse::map_into_left_body),
-        Err(_) => {
-            let problem = ApiError::RequestTimeout(limit.as_secs());
-            Ok(ServiceResponse::new(request, problem.error_response()).map_into_right_body())
-        }
-    }
-}
 
 /// Swagger UI and the dashboard: own scripts only, inline styles (Swagger UI sets them), images
 /// from the page or data: URLs, API calls to this origin only, never framed.

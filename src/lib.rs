@@ -2,25 +2,26 @@
 //! LiteLLM proxy's Postgres database.
 
 pub mod admission;
-pub mod analytics;
+pub mod answers;
 pub mod config;
 pub mod csv_export;
 pub mod cursor;
 pub mod db;
 pub mod error;
-pub mod groups;
 pub mod guard;
-pub mod metrics_query;
+pub mod middleware;
 pub mod openapi;
 pub mod params;
+pub mod provenance;
 pub mod queries;
 pub mod query_names;
-pub mod range;
 pub mod request_context;
 pub mod rollup;
 pub mod routes;
 pub mod single_flight;
+pub mod state;
 pub mod stats;
+pub mod summaries;
 pub mod window;
 
 use std::net::TcpListener;
@@ -37,7 +38,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::{ConfigError, CorsOrigins, Settings};
 use crate::db::Db;
 use crate::rollup::Rollup;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::window::Clock;
 
 /// Why the service could not start.
@@ -130,20 +131,22 @@ impl Application {
         }
 
         let openapi = openapi::document(!settings.guard.api_keys.is_empty());
+        let documented_names = web::Data::new(query_names::DocumentedNames::of(&openapi));
         let cors_origins = settings.cors_allowed_origins.clone();
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(documented_names.clone())
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 // The last wrap runs first: request context, security headers, problem bodies
                 // for bodiless errors, CORS (answers preflights before the key check, and
                 // decorates 401s so browsers can read them), then the guard.
-                .wrap(from_fn(guard::guard))
+                .wrap(from_fn(middleware::guard))
                 .wrap(cors(&cors_origins))
                 .wrap(from_fn(error::problem_bodies))
                 .wrap(from_fn(guard::security_headers))
-                .wrap(from_fn(request_context::request_context))
+                .wrap(from_fn(middleware::request_context))
                 .configure(routes::configure)
                 .service(web::redirect("/docs", "/docs/"))
                 .service(

@@ -1,10 +1,9 @@
 //! The OpenAPI document, generated from the handlers and types so docs and code cannot drift.
 
-use serde::Serialize;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use utoipa::openapi::schema::ArrayItems;
 use utoipa::openapi::{RefOr, Schema};
@@ -13,117 +12,10 @@ use crate::routes::sessions::SESSION_SORTS;
 use crate::routes::users::USER_SORTS;
 
 use crate::error::{InvalidParam, Problem};
-use crate::groups::SortKey;
 use crate::params::{TimeZoneName, INSTANT_PATTERN, NO_NUL_PATTERN, SPACE_CLASS};
 use crate::routes;
+use crate::summaries::SortKey;
 use crate::window::DateRange;
-
-/// The error responses every agent endpoint can give, all `application/problem+json`.
-#[allow(dead_code)] // only its derived OpenAPI description is used
-#[derive(IntoResponses)]
-pub enum AgentErrors {
-    /// The agent+version has no rows in the window (check spelling and version, or ask for more days).
-    #[response(
-        status = 404,
-        content_type = "application/problem+json",
-        example = json!({
-            "type": "urn:litellm-analytics:problem:agent-not-found",
-            "title": "No data for this agent and version",
-            "status": 404,
-            "detail": "no requests of agent_name \"support-bot\" version \"9.9.9\" between 2024-11-28T14:30:00Z and 2024-12-05T14:30:00Z (AGENT_METADATA_SOURCE=auto); check both values or ask for more days"
-        })
-    )]
-    NotFound(Problem),
-    /// A query parameter is missing or invalid; `invalid_params` names each one and the fix.
-    #[response(
-        status = 422,
-        content_type = "application/problem+json",
-        example = json!({
-            "type": "urn:litellm-analytics:problem:invalid-parameter",
-            "title": "Invalid query parameter",
-            "status": 422,
-            "detail": "days: must be one of 1, 2, 7, 15, 20 (got \"3\")",
-            "invalid_params": [{"name": "days", "reason": "must be one of 1, 2, 7, 15, 20 (got \"3\")"}]
-        })
-    )]
-    Invalid(Problem),
-    /// The database is unavailable (the cause is in the service log, not here), or gave no
-    /// connection within 2 s, or the service already runs all the expensive work it admits
-    /// (ADMISSION_MAX_DATABASE, ADMISSION_MAX_CPU); retry after `Retry-After`.
-    #[response(
-        status = 503,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u32, description = "Seconds to wait before retrying")),
-        example = json!({
-            "type": "urn:litellm-analytics:problem:database-unavailable",
-            "title": "Database unavailable",
-            "status": 503,
-            "detail": "database unavailable: the LiteLLM database cannot be used right now; retry shortly (the cause is in the service's log)"
-        })
-    )]
-    Unavailable(Problem),
-    /// A query ran past the statement timeout (DB_STATEMENT_TIMEOUT_MS).
-    #[response(
-        status = 504,
-        content_type = "application/problem+json",
-        example = json!({
-            "type": "urn:litellm-analytics:problem:query-timeout",
-            "title": "Database query timed out",
-            "status": 504,
-            "detail": "the database query ran past the statement timeout (DB_STATEMENT_TIMEOUT_MS); retry, ask for fewer days, or apply the indexes in sql/indexes.sql"
-        })
-    )]
-    Timeout(Problem),
-    /// The server requires an API key (API_KEYS) and the request carried none that matches.
-    #[response(
-        status = 401,
-        content_type = "application/problem+json",
-        headers(("WWW-Authenticate" = String, description = "Bearer realm=\"litellm-analytics\"")),
-        example = json!({
-            "type": "urn:litellm-analytics:problem:unauthorized",
-            "title": "API key required",
-            "status": 401,
-            "detail": "this endpoint needs an API key: send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`"
-        })
-    )]
-    Unauthorized(Problem),
-    /// A GET carried a body; parameters go in the query string.
-    #[response(status = 413, content_type = "application/problem+json")]
-    BodyNotAllowed(Problem),
-    /// The query string is longer than MAX_QUERY_STRING_BYTES.
-    #[response(status = 414, content_type = "application/problem+json")]
-    QueryTooLong(Problem),
-    /// The client spent its rate limit (RATE_LIMIT_PER_MINUTE), its address sent too many wrong or
-    /// missing keys (AUTH_FAILURES_PER_MINUTE), or it already runs its share of expensive requests
-    /// (ADMISSION_MAX_PER_CLIENT); retry after `Retry-After`.
-    #[response(
-        status = 429,
-        content_type = "application/problem+json",
-        headers(("Retry-After" = u32, description = "Seconds until a request is allowed again")),
-        example = json!({
-            "type": "urn:litellm-analytics:problem:rate-limited",
-            "title": "Too many requests",
-            "status": 429,
-            "detail": "this client sent more requests than RATE_LIMIT_PER_MINUTE allows; retry in 2 s"
-        })
-    )]
-    RateLimited(Problem),
-    /// A bug; the cause is in the service log, not in the response.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(Problem),
-}
-
-/// Limits that apply to the public endpoints too (no key, no rate limit there).
-#[allow(dead_code)] // documentation only
-#[derive(IntoResponses)]
-pub enum RequestLimits {
-    /// A GET carried a body; parameters go in the query string.
-    #[response(status = 413, content_type = "application/problem+json")]
-    BodyNotAllowed(Problem),
-    /// The query string is longer than MAX_QUERY_STRING_BYTES.
-    #[response(status = 414, content_type = "application/problem+json")]
-    QueryTooLong(Problem),
-}
 
 /// The API-key schemes (either works) and the requirement on every operation that does not
 /// opt out (health, root).
@@ -181,7 +73,7 @@ pub fn document(keys_required: bool) -> utoipa::openapi::OpenApi {
 /// Narrows parameter schemas to what the server reads, so that every request the schema calls
 /// valid is answered (derive attributes take literals only; these are built from constants).
 fn tighten_parameters(doc: &mut utoipa::openapi::OpenApi) {
-    let metrics = routes::metrics::parameter_patterns();
+    let metrics = routes::metrics_query::parameter_patterns();
     for (path, item) in doc.paths.paths.iter_mut() {
         let Some(operation) = item.get.as_mut() else {
             continue;
@@ -236,17 +128,6 @@ fn versions_pattern() -> String {
     format!(r"^{space}{version}{space}(,{space}{version}{space}){{0,9}}$")
 }
 
-/// Links for clients that start at the root.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Links {
-    #[schema(example = "/docs/")]
-    pub docs: &'static str,
-    #[schema(example = "/openapi.json")]
-    pub openapi: &'static str,
-    #[schema(example = "/health")]
-    pub health: &'static str,
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -254,19 +135,19 @@ pub struct Links {
         description = include_str!("api-description.md"),
     ),
     paths(
-        routes::agent::agent_analytics,
-        routes::timeline::activity_timeline,
-        routes::tokens::tokens_usage,
-        routes::tokens::total_tokens,
-        routes::usage::detailed_usage,
-        routes::messages::recent_messages,
+        routes::analytics_agent::agent_analytics,
+        routes::activitytimeline::activity_timeline,
+        routes::tokens_usage::tokens_usage,
+        routes::total_tokens::total_tokens,
+        routes::detailed_usage::detailed_usage,
+        routes::recentmessages::recent_messages,
         routes::latency::latency,
         routes::sessions::sessions,
-        routes::sessions::session_detail,
+        routes::sessions_by_id::session_detail,
         routes::users::users,
         routes::agents::agents,
-        routes::agents::compare,
-        routes::metrics::metrics_query,
+        routes::agents_compare::compare,
+        routes::metrics_query::metrics_query,
         routes::health::health,
         routes::health::live,
         routes::health::ready,

@@ -3,7 +3,6 @@
 //! takes is read from its OpenAPI operation, so the check and the documentation cannot drift.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,7 +10,6 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, ResponseError};
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::RefOr;
-use utoipa::OpenApi;
 
 use crate::error::{ApiError, InvalidParam};
 
@@ -19,29 +17,39 @@ use crate::error::{ApiError, InvalidParam};
 /// (jQuery's `_=<timestamp>`).
 pub const IGNORED: [&str; 1] = ["_"];
 
-/// Route pattern (e.g. `/sessions/{session_id}`) → the query parameter names it documents.
-fn documented() -> &'static HashMap<String, Vec<String>> {
-    static NAMES: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        crate::openapi::ApiDoc::openapi()
+/// Route pattern (e.g. `/sessions/{session_id}`) → the query parameter names its OpenAPI
+/// operation documents. Built once from the document the server serves (lib.rs) and kept in the
+/// app's data.
+pub struct DocumentedNames(HashMap<String, Vec<String>>);
+
+impl DocumentedNames {
+    pub fn of(doc: &utoipa::openapi::OpenApi) -> DocumentedNames {
+        let names = doc
             .paths
             .paths
-            .into_iter()
+            .iter()
             .filter_map(|(path, item)| {
-                let operation = item.get?;
+                let operation = item.get.as_ref()?;
                 let names = operation
                     .parameters
-                    .unwrap_or_default()
-                    .into_iter()
+                    .iter()
+                    .flatten()
                     .filter_map(|p| match p {
-                        RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => Some(p.name),
+                        RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => {
+                            Some(p.name.clone())
+                        }
                         _ => None,
                     })
                     .collect();
-                Some((path, names))
+                Some((path.clone(), names))
             })
-            .collect()
-    })
+            .collect();
+        DocumentedNames(names)
+    }
+
+    fn of_route(&self, pattern: &str) -> Option<&Vec<String>> {
+        self.0.get(pattern)
+    }
 }
 
 /// The names in `query` that are neither in `known` nor ignored, each once, in query order.
@@ -63,9 +71,12 @@ pub async fn reject_unknown(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let known = req
-        .match_pattern()
-        .and_then(|pattern| documented().get(&pattern));
+    let documented = req.app_data::<web::Data<DocumentedNames>>().cloned();
+    let pattern = req.match_pattern();
+    let known = documented
+        .as_deref()
+        .zip(pattern.as_deref())
+        .and_then(|(names, pattern)| names.of_route(pattern));
     let unknown = match known {
         Some(known) if !req.query_string().is_empty() => {
             unknown_names(req.query_string(), known).unwrap_or_default()
@@ -118,10 +129,11 @@ mod tests {
 
     #[test]
     fn every_documented_endpoint_is_known() {
-        let docs = documented();
-        assert!(docs["/recentmessages"].contains(&"cursor".to_string()));
-        assert!(docs["/sessions"].contains(&"order".to_string()));
-        assert!(!docs["/recentmessages"].contains(&"order".to_string()));
-        assert!(docs["/metrics/query"].contains(&"filter".to_string()));
+        let docs = DocumentedNames::of(&crate::openapi::document(true));
+        let takes = |path: &str, name: &str| docs.0[path].contains(&name.to_string());
+        assert!(takes("/recentmessages", "cursor"));
+        assert!(takes("/sessions", "order"));
+        assert!(!takes("/recentmessages", "order"));
+        assert!(takes("/metrics/query", "filter"));
     }
 }

@@ -3,84 +3,13 @@
 //! `X-Amzn-Trace-Id`), and one access-log line per request.
 
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
 
-use actix_web::body::{BodySize, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
-use actix_web::http::ConnectionType;
-use actix_web::middleware::Next;
-use actix_web::{web, Error};
+use actix_web::http::header::{HeaderMap, HeaderName};
 use ipnet::IpNet;
-
-use crate::guard::redacted_target;
-use crate::routes::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 const FORWARDED_FOR: &str = "x-forwarded-for";
-
-/// The access-log middleware (`actix_web::middleware::from_fn(request_context)`).
-pub async fn request_context(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let trusted = state
-        .as_ref()
-        .map_or(&[][..], |s| s.trusted_proxies.as_slice());
-    let client = client_address(
-        req.peer_addr().map(|a| a.ip()),
-        &forwarded_for(req.headers()),
-        trusted,
-    );
-    let request_id = incoming_id(req.headers(), &REQUEST_ID, 128, b"._:-")
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    // The ALB's form: `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1`.
-    let trace_id = incoming_id(req.headers(), &AMZN_TRACE_ID, 256, b"._:-=;");
-    // Credential-like query values never reach the log (a key pasted into a URL).
-    let line = format!(
-        "\"{} {} {:?}\"",
-        req.method(),
-        redacted_target(req.uri()),
-        req.version()
-    );
-
-    let mut res = next.call(req).await?;
-
-    let headers = res.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        headers.insert(REQUEST_ID, value);
-    }
-    if let Some(trace) = trace_id
-        .as_deref()
-        .and_then(|t| HeaderValue::from_str(t).ok())
-    {
-        headers.insert(AMZN_TRACE_ID, trace);
-    }
-    // While draining, ask keep-alive clients (the load balancer among them) to reconnect, which
-    // lands them on an instance that is staying.
-    if state.is_some_and(|s| s.draining.load(Ordering::Relaxed)) {
-        res.response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-    }
-    let bytes = match res.response().body().size() {
-        BodySize::Sized(n) => n.to_string(),
-        _ => "-".to_string(),
-    };
-    log::info!(
-        target: "access",
-        "{} {line} {} {bytes} {:.1}ms request_id={request_id}{}",
-        client.map_or("-".to_string(), |ip| ip.to_string()),
-        res.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0,
-        trace_id.map(|t| format!(" trace_id={t}")).unwrap_or_default(),
-    );
-    Ok(res)
-}
 
 /// Every `X-Forwarded-For` hop, in order, from all such headers.
 pub fn forwarded_for(headers: &HeaderMap) -> Vec<String> {
@@ -124,7 +53,7 @@ pub fn client_address(
 /// A caller-supplied id, when it is at most `max_len` ASCII letters, digits and `extra`
 /// punctuation: safe to log and to echo (no quotes, spaces, angle brackets or escapes that could
 /// forge log fields or confuse whoever reads the header). Anything else gets a fresh id.
-fn incoming_id(
+pub fn incoming_id(
     headers: &HeaderMap,
     name: &HeaderName,
     max_len: usize,
@@ -142,6 +71,7 @@ fn incoming_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::HeaderValue;
 
     fn nets(list: &[&str]) -> Vec<IpNet> {
         list.iter().map(|n| n.parse().unwrap()).collect()

@@ -8,6 +8,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// Days a window spans when a request names none.
+pub const DEFAULT_DAYS: u32 = 7;
+
 /// Where "now" comes from. The service uses the system clock; tests pin it so that expected
 /// numbers can be worked out by hand.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +64,7 @@ pub struct Days(u32);
 
 impl Days {
     /// What a request without any time parameter gets.
-    pub const DEFAULT: Days = Days(crate::range::DEFAULT_DAYS);
+    pub const DEFAULT: Days = Days(DEFAULT_DAYS);
 
     /// Parses `days` from the query string. Integral floats such as `7.0` are accepted because
     /// some generated clients send every number that way.

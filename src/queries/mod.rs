@@ -5,25 +5,25 @@
 //! placeholder only ever receives those fixed expressions: request values are always `$n`
 //! parameters.
 
-pub mod groups;
-mod metrics;
+mod agent_stats;
+pub mod metrics_query;
 mod pages;
 pub mod rollup;
 mod schema;
-mod stats;
+pub mod summaries;
 
 use std::collections::HashSet;
 
-pub use metrics::{metrics_query, MetricsRow};
+pub use agent_stats::{agent_has_replies, agent_has_rows, agent_stats, session_has_replies};
+pub use metrics_query::{metrics_query, MetricsRow};
 pub use pages::{
     messages_page, usage_page, MessageRow, PagePosition, PageScope, PagedRow, UsageRow,
 };
 pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
-pub use stats::{agent_has_replies, agent_has_rows, agent_stats, session_has_replies};
 
 use crate::config::{AgentSource, SessionSource};
 use crate::error::ApiError;
-use crate::metrics_query::{self, Fragments};
+use metrics_query::request::{self as metrics_request, Fragments};
 
 const AGENT_STATS: &str = include_str!("../../sql/agent_stats.sql");
 const SESSIONS: &str = include_str!("../../sql/sessions.sql");
@@ -219,8 +219,8 @@ impl Statements {
             agent_source_census: render(AGENT_SOURCE_CENSUS),
             rollup_rows_between: render(ROLLUP_ROWS_BETWEEN),
             rollup_rows_by_id: render(ROLLUP_ROWS_BY_ID),
-            metrics_template: render(metrics_query::TEMPLATE),
-            metrics_fragments: Fragments::parse(metrics_query::FRAGMENTS).rendered(render),
+            metrics_template: render(metrics_request::TEMPLATE),
+            metrics_fragments: Fragments::parse(metrics_request::FRAGMENTS).rendered(render),
             source_unavailable,
         }
     }

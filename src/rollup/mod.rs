@@ -9,9 +9,9 @@
 //! same; the response says which (`X-Data-Source`) and how fresh (`X-Data-As-Of`).
 
 mod compute;
-mod groups;
 mod refresher;
 pub mod store;
+mod summaries;
 
 use std::sync::{RwLock, RwLockReadGuard};
 

@@ -3,7 +3,7 @@
 //! instance should get traffic (readiness probe and the load balancer's health check: the
 //! database answers and the service is not shutting down); `/health` is the spec's check.
 
-use crate::openapi::RequestLimits;
+use crate::error::RequestLimits;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -11,8 +11,8 @@ use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 use crate::window::format_timestamp;
 
 /// How long the database may take to answer `SELECT 1`.

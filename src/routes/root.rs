@@ -1,11 +1,10 @@
 //! GET / — what this is and where to go next.
 
-use crate::openapi::RequestLimits;
 use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::Links;
+use crate::error::RequestLimits;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceInfo {
@@ -37,4 +36,15 @@ pub async fn root() -> web::Json<ServiceInfo> {
             health: "/health",
         },
     })
+}
+
+/// Links for clients that start at the root.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    #[schema(example = "/docs/")]
+    pub docs: &'static str,
+    #[schema(example = "/openapi.json")]
+    pub openapi: &'static str,
+    #[schema(example = "/health")]
+    pub health: &'static str,
 }

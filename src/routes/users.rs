@@ -4,13 +4,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_exists, agent_not_found, respond_capped, AppState};
+use super::respond::respond_capped;
+use crate::answers;
 use crate::csv_export::{filename, wants_csv, FormatParams};
+use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::groups::{sort_and_page, user_value, GroupCursor, GroupParams, SortKey, UserSummary};
-use crate::openapi::AgentErrors;
+use crate::params::ranking::{parse_ranked, GroupCursor, GroupParams};
 use crate::params::{AgentParams, TimeParams};
+use crate::state::AppState;
 use crate::stats::round_to;
+use crate::summaries::{sort_and_page, user_value, SortKey, UserSummary};
 use crate::window::{format_timestamp, DateRange};
 
 pub(crate) const USER_SORTS: [SortKey; 4] = [
@@ -112,10 +115,15 @@ pub async fn users(
         |l| &l.users,
         move |l: &UserList| l.next_cursor.clone().filter(|_| whole_list),
         || async {
-            let (q, request) = super::parse_group(&params, &group, &USER_SORTS, &state.clock)?;
-            let answer = state.users(&q).await?;
-            if answer.value.is_empty() && !agent_exists(&state, &q).await? {
-                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
+            let (q, request) = parse_ranked(&params, &group, &USER_SORTS, &state.clock)?;
+            let answer = answers::users(&state, &q).await?;
+            if answer.value.is_empty() && !answers::agent_exists(&state, &q).await? {
+                return Err(answers::agent_not_found(
+                    &state,
+                    &q,
+                    answer.as_of,
+                    answer.source,
+                ));
             }
             let sort = request.sort;
             Ok(answer.map(|all| {

@@ -4,13 +4,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, csv_first_page, shared, stream_pages, AppState};
-use crate::analytics::with_provenance;
+use super::respond::{agent_list_csv, csv_first_page, shared};
+use crate::answers;
 use crate::csv_export::{filename, wants_csv, FormatParams};
+use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, PageParams, TimeParams};
 use crate::queries::MessageRow;
+use crate::state::AppState;
 use crate::window::{format_timestamp, DateRange};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -136,27 +137,21 @@ pub async fn recent_messages(
         // A whole-list export is expensive work: admitted before its first page.
         crate::admission::admit_database()?;
         let first = csv_first_page(&page, &state);
-        let answer = agent_page::<MessageRow>(&state, &params, &first).await?;
+        let answer = answers::agent_page::<MessageRow>(&state, &params, &first).await?;
         let name = filename(&[
             "recentmessages",
             &answer.value.query.agent.name,
             &answer.value.query.agent.version,
         ]);
         let items = messages(state.guard.settings.expose_message_content);
-        let (as_of, source) = (answer.as_of, answer.source);
-        let response = stream_pages(
-            &req,
-            state,
-            params.into_inner(),
-            answer.value,
-            page.limit.is_none(),
-            items,
-            name,
-        );
-        return Ok(with_provenance(response, as_of, source));
+        let walk_on = page.limit.is_none();
+        let params = params.into_inner();
+        return Ok(agent_list_csv(
+            &req, state, params, answer, walk_on, items, &name,
+        ));
     }
     shared(&state, &req, || async {
-        let answer = agent_page::<MessageRow>(&state, &params, &page).await?;
+        let answer = answers::agent_page::<MessageRow>(&state, &params, &page).await?;
         Ok(answer.map(|page| {
             let q = &page.query;
             RecentMessages {

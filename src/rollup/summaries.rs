@@ -7,7 +7,7 @@ use super::store::{
     day_of, from_micros, Rec, Store, FAILED, HAS_REPLY, HAS_TOOLS, MICROS_PER_DAY, NONE,
     NO_DURATION,
 };
-use crate::groups::{CatalogEntry, SessionSummary, UserSummary};
+use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
 
 #[derive(Default)]
 struct SessionAcc {

@@ -4,9 +4,11 @@ use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 use tokio_postgres::types::ToSql;
 
+pub mod request;
+
 use super::{get, Statements};
 use crate::error::ApiError;
-use crate::metrics_query::{build_sql, MetricsRequest};
+use request::{build_sql, MetricsRequest};
 
 /// One result row: a group's totals (bucket None) or one bucket of it.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::error::InvalidParam;
-use crate::window::{is_accepted_instant, Days, Window, MAX_RANGE_DAYS};
+use crate::window::{is_accepted_instant, Days, Window, DEFAULT_DAYS, MAX_RANGE_DAYS};
 
 /// A validated time specification, before "now" is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,6 @@ pub enum WindowSpec {
 }
 
 /// The window when none of `days`, `start`, `end` is given, and the length a lone `end` looks back.
-pub const DEFAULT_DAYS: u32 = 7;
 
 impl WindowSpec {
     /// The window at `now` (`days` and a lone `start` depend on it).

@@ -4,13 +4,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_page, csv_first_page, shared, stream_pages, AppState};
-use crate::analytics::with_provenance;
+use super::respond::{agent_list_csv, csv_first_page, shared};
+use crate::answers;
 use crate::csv_export::{filename, wants_csv, FormatParams};
+use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, PageParams, TimeParams};
 use crate::queries::UsageRow;
+use crate::state::AppState;
 use crate::window::{format_timestamp, DateRange};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,7 +108,7 @@ pub async fn detailed_usage(
         // A whole-list export is expensive work: admitted before its first page.
         crate::admission::admit_database()?;
         let first = csv_first_page(&page, &state);
-        let answer = agent_page::<UsageRow>(&state, &params, &first).await?;
+        let answer = answers::agent_page::<UsageRow>(&state, &params, &first).await?;
         let name = filename(&[
             "detailed-usage",
             &answer.value.query.agent.name,
@@ -115,20 +116,14 @@ pub async fn detailed_usage(
         ]);
         let items: fn(&AgentQuery, Vec<UsageRow>) -> Vec<UsageLog> =
             |q, rows| rows.into_iter().map(|r| UsageLog::new(q, r)).collect();
-        let (as_of, source) = (answer.as_of, answer.source);
-        let response = stream_pages(
-            &req,
-            state,
-            params.into_inner(),
-            answer.value,
-            page.limit.is_none(),
-            items,
-            name,
-        );
-        return Ok(with_provenance(response, as_of, source));
+        let walk_on = page.limit.is_none();
+        let params = params.into_inner();
+        return Ok(agent_list_csv(
+            &req, state, params, answer, walk_on, items, &name,
+        ));
     }
     shared(&state, &req, || async {
-        let answer = agent_page::<UsageRow>(&state, &params, &page).await?;
+        let answer = answers::agent_page::<UsageRow>(&state, &params, &page).await?;
         Ok(answer.map(|page| {
             let q = &page.query;
             DetailedUsage {

@@ -5,11 +5,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, respond, AppState};
+use super::respond::respond;
+use crate::answers;
 use crate::csv_export::{filename, FormatParams};
+use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
+use crate::params::{parse_series, AgentParams, AgentQuery, SeriesParams, TimeParams};
+use crate::state::AppState;
 use crate::stats::{anomalies, Anomaly, SeriesStats};
 use crate::window::{Bucket, DateRange, Granularity};
 
@@ -144,14 +146,10 @@ pub async fn activity_timeline(
         name,
         |t| &t.daily_sessions,
         || async {
-            let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
-            let buckets = q.window.buckets(granularity);
-            let answer = state.agent_stats(&q, &buckets, false).await?;
-            if answer.value.overall.requests == 0 {
-                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
-            }
+            let (q, granularity) = parse_series(&params, &series, &state.clock)?;
+            let answer = answers::agent_series(&state, &q, Some(granularity), false).await?;
             let now = state.clock.now();
-            Ok(answer.map(|stats| ActivityTimeline::new(&q, granularity, &buckets, &stats, now)))
+            Ok(answer.map(|s| ActivityTimeline::new(&q, granularity, &s.buckets, &s.stats, now)))
         },
     )
     .await

@@ -3,14 +3,17 @@
 //! Every field is read as an optional string so that a bad value produces our own 422 with a
 //! message saying how to fix it, instead of a deserializer's generic complaint.
 
+pub mod ranking;
+pub mod window_spec;
+
 use serde::Deserialize;
 use utoipa::IntoParams;
 use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::cursor::Cursor;
 use crate::error::{ApiError, InvalidParam};
-use crate::range::{parse_window_spec, RawTime, WindowSpec};
 use crate::window::{Clock, Days, Granularity, Window};
+use window_spec::{parse_window_spec, RawTime, WindowSpec};
 
 pub const DEFAULT_LIMIT: u32 = 100;
 
@@ -342,10 +345,31 @@ fn field_problems(errors: &ValidationErrors, order: &[&str]) -> Vec<InvalidParam
         .collect()
 }
 
-fn invalid_params(err: Option<ApiError>) -> Vec<InvalidParam> {
+/// Agent and series parameters together, so one 422 lists every mistake.
+pub fn parse_series(
+    params: &AgentParams,
+    series: &SeriesParams,
+    clock: &Clock,
+) -> Result<(AgentQuery, Granularity), ApiError> {
+    match (params.parse(clock), series.parse()) {
+        (Ok(q), Ok(granularity)) => Ok((q, granularity)),
+        (q, granularity) => {
+            let mut problems = invalid_params(q.err());
+            problems.extend(invalid_params(granularity.err()));
+            Err(ApiError::InvalidParams(problems))
+        }
+    }
+}
+
+/// The problems of a failed parse, to be listed with those of the other parameters.
+pub(crate) fn invalid_params(err: Option<ApiError>) -> Vec<InvalidParam> {
     match err {
         Some(ApiError::InvalidParams(params)) => params,
-        _ => Vec::new(),
+        Some(other) => vec![InvalidParam {
+            name: "query".to_string(),
+            reason: other.to_string(),
+        }],
+        None => Vec::new(),
     }
 }
 

@@ -7,15 +7,19 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{shared, AppState};
-use crate::analytics::{with_provenance, Answer, Source};
+use super::respond::shared;
+use crate::answers;
 use crate::csv_export::{csv_response, to_csv, wants_csv, FormatParams};
+use crate::error::AgentErrors;
 use crate::error::{ApiError, InvalidParam};
-use crate::metrics_query::{Fragments, MetricsRequest, RawMetricsRequest, FRAGMENTS};
-use crate::openapi::AgentErrors;
+use crate::params::window_spec::WindowSpec;
 use crate::params::{SeriesParams, TimeParams, SPACE_CLASS};
-use crate::queries::{self, MetricsRow};
-use crate::range::WindowSpec;
+use crate::provenance::{with_provenance, Answer};
+use crate::queries::metrics_query::request::{
+    Fragments, MetricsRequest, RawMetricsRequest, FRAGMENTS,
+};
+use crate::queries::MetricsRow;
+use crate::state::AppState;
 use crate::stats::round_to;
 use crate::window::{Bucket, DateRange, Granularity};
 
@@ -232,13 +236,13 @@ fn shape(
 }
 
 /// Every `dimension:value` the request filters on: from `filters` (a comma list or a JSON object,
-/// see [`crate::metrics_query::filter_items`]) and from each `filter`.
+/// see [`crate::queries::metrics_query::request::filter_items`]) and from each `filter`.
 fn filter_items(pairs: &[(String, String)], problems: &mut Vec<InvalidParam>) -> Vec<String> {
     let mut items = Vec::new();
     for (key, value) in pairs {
         match key.as_str() {
             "filter" => items.push(value.clone()),
-            "filters" => match crate::metrics_query::filter_items(value) {
+            "filters" => match crate::queries::metrics_query::request::filter_items(value) {
                 Ok(more) => items.extend(more),
                 Err(reason) => problems.push(InvalidParam {
                     name: "filters".to_string(),
@@ -418,16 +422,8 @@ async fn compute(
                 .collect(),
             None => vec![window.start, window.end_exclusive()],
         };
-        let (client, sql) = state.db.agent_client().await?;
-        let rows = queries::metrics_query(
-            &client,
-            &sql,
-            &request,
-            window.start,
-            window.end,
-            &boundaries,
-        )
-        .await?;
+        let answer = answers::metrics_rows(&state, &request, &window, &boundaries).await?;
+        let (as_of, source, rows) = (answer.as_of, answer.source, answer.value);
         let groups_found = rows.iter().filter(|r| r.bucket.is_none()).count();
         if granularity.is_some() && groups_found * buckets.len() > MAX_SERIES_POINTS {
             return Err(too_many_points(groups_found, buckets.len()));
@@ -458,8 +454,8 @@ async fn compute(
                 }),
                 groups,
             },
-            as_of: window.end,
-            source: Source::Database,
+            as_of,
+            source,
         })
     }
 }

@@ -1,5 +1,7 @@
 //! One error type for the whole API, rendered as RFC 9457 `application/problem+json`.
 
+mod responses;
+
 use std::fmt;
 
 use actix_web::http::{header, StatusCode};
@@ -7,6 +9,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use tokio_postgres::error::SqlState;
 use utoipa::ToSchema;
+
+pub use responses::{AgentErrors, RequestLimits};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

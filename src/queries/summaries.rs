@@ -5,8 +5,8 @@ use deadpool_postgres::Object;
 
 use super::{get, PageScope, Statements};
 use crate::error::ApiError;
-use crate::groups::{CatalogEntry, SessionSummary, UserSummary};
 use crate::params::AgentQuery;
+use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
 
 /// Sessions of the agent version in the window (one, or those of one user, when given).
 pub async fn sessions(

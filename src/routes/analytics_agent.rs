@@ -4,11 +4,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, shared, AppState};
-use crate::analytics::whole_window;
+use super::respond::shared;
+use crate::answers;
+use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::openapi::AgentErrors;
 use crate::params::{AgentParams, AgentQuery, TimeParams};
+use crate::state::AppState;
 use crate::stats::Stats;
 use crate::window::DateRange;
 
@@ -118,11 +119,8 @@ pub async fn agent_analytics(
 ) -> Result<HttpResponse, ApiError> {
     shared(&state, &req, || async {
         let q = params.parse(&state.clock)?;
-        let answer = state.agent_stats(&q, &whole_window(&q), false).await?;
-        if answer.value.overall.requests == 0 {
-            return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
-        }
-        Ok(answer.map(|stats| AgentAnalytics::new(&q, &stats.overall)))
+        let answer = answers::agent_series(&state, &q, None, false).await?;
+        Ok(answer.map(|s| AgentAnalytics::new(&q, &s.stats.overall)))
     })
     .await
 }

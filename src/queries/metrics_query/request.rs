@@ -4,8 +4,8 @@
 
 use crate::error::InvalidParam;
 
-pub const FRAGMENTS: &str = include_str!("../sql/metrics_query_fragments.sql");
-pub const TEMPLATE: &str = include_str!("../sql/metrics_query.sql");
+pub const FRAGMENTS: &str = include_str!("../../../sql/metrics_query_fragments.sql");
+pub const TEMPLATE: &str = include_str!("../../../sql/metrics_query.sql");
 pub const MAX_GROUP_BY: usize = 3;
 pub const MAX_FILTER_VALUES: usize = 100;
 

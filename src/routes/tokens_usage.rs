@@ -1,17 +1,18 @@
-//! GET /tokens-usage (per bucket) and GET /total-tokens (whole window): tokens and spend.
+//! GET /tokens-usage — tokens and spend per bucket (hour, day or week), with anomaly flags.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{agent_not_found, respond, shared, AppState};
-use crate::analytics::whole_window;
+use super::respond::respond;
+use crate::answers;
 use crate::csv_export::{filename, FormatParams};
+use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::openapi::AgentErrors;
-use crate::params::{AgentParams, AgentQuery, SeriesParams, TimeParams};
-use crate::stats::{anomalies, round_to, Anomaly, SeriesStats, Stats};
+use crate::params::{parse_series, AgentParams, AgentQuery, SeriesParams, TimeParams};
+use crate::state::AppState;
+use crate::stats::{anomalies, round_to, Anomaly, SeriesStats};
 use crate::window::{Bucket, DateRange, Granularity};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,46 +80,6 @@ pub struct DailyTokens {
     pub anomaly: Option<Anomaly>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "agent_name": "support-bot",
-    "agent_version": "1.0.0",
-    "date_range": {"start_date": "2024-11-28", "end_date": "2024-12-05",
-                   "window_start": "2024-11-28T14:30:00Z", "window_end": "2024-12-05T14:30:00Z",
-                   "window_end_inclusive": true, "time_zone": "UTC"},
-    "granularity": "day",
-    "total_prompt_tokens": 48210,
-    "total_completion_tokens": 9120,
-    "total_tokens": 57330,
-    "total_cached_prompt_tokens": 4096,
-    "total_spend": 0.2146,
-    "total_messages": 310
-}))]
-pub struct TotalTokens {
-    pub agent_name: String,
-    pub agent_version: String,
-    pub date_range: DateRange,
-    /// Sum of prompt_tokens over the window.
-    #[schema(example = 48210)]
-    pub total_prompt_tokens: i64,
-    /// Sum of completion_tokens over the window.
-    #[schema(example = 9120)]
-    pub total_completion_tokens: i64,
-    /// Sum of LiteLLM's `total_tokens` column (what LiteLLM's own UI shows; it can differ from
-    /// prompt + completion where the provider reports so).
-    #[schema(example = 57330)]
-    pub total_tokens: i64,
-    /// Prompt tokens served from the provider's prompt cache.
-    #[schema(example = 4096)]
-    pub total_cached_prompt_tokens: i64,
-    /// Sum of `spend` in USD (9 decimals).
-    #[schema(example = 0.2146)]
-    pub total_spend: f64,
-    /// Requests in the window.
-    #[schema(example = 310)]
-    pub total_messages: i64,
-}
-
 impl TokensUsage {
     fn new(
         q: &AgentQuery,
@@ -160,22 +121,6 @@ impl TokensUsage {
     }
 }
 
-impl TotalTokens {
-    fn new(q: &AgentQuery, s: &Stats) -> Self {
-        TotalTokens {
-            agent_name: q.agent.name.clone(),
-            agent_version: q.agent.version.clone(),
-            date_range: q.window.date_range(),
-            total_prompt_tokens: s.prompt_tokens,
-            total_completion_tokens: s.completion_tokens,
-            total_tokens: s.total_tokens,
-            total_cached_prompt_tokens: s.cached_prompt_tokens,
-            total_spend: s.spend_usd(),
-            total_messages: s.requests,
-        }
-    }
-}
-
 /// Tokens and spend per day (or hour, week) of one agent version, with anomaly flags.
 #[utoipa::path(
     get,
@@ -206,46 +151,11 @@ pub async fn tokens_usage(
         name,
         |t| &t.daily_tokens,
         || async {
-            let (q, granularity) = super::parse_series(&params, &series, &state.clock)?;
-            let buckets = q.window.buckets(granularity);
-            let answer = state.agent_stats(&q, &buckets, false).await?;
-            if answer.value.overall.requests == 0 {
-                return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
-            }
+            let (q, granularity) = parse_series(&params, &series, &state.clock)?;
+            let answer = answers::agent_series(&state, &q, Some(granularity), false).await?;
             let now = state.clock.now();
-            Ok(answer.map(|stats| TokensUsage::new(&q, granularity, &buckets, &stats, now)))
+            Ok(answer.map(|s| TokensUsage::new(&q, granularity, &s.buckets, &s.stats, now)))
         },
     )
-    .await
-}
-
-/// Tokens and spend of one agent version over the whole window.
-#[utoipa::path(
-    get,
-    path = "/total-tokens",
-    tag = "analytics",
-    params(AgentParams, TimeParams),
-    responses(
-        (status = 200, description = "Token totals for the window", body = TotalTokens,
-         headers(
-             ("X-Data-As-Of" = String, description = "The database state the answer reflects (RFC 3339): the in-memory rollup's last refresh, or the query's time"),
-             ("X-Data-Source" = String, description = "memory (the rollup) or database (SQL)")
-         )),
-        AgentErrors
-    )
-)]
-pub async fn total_tokens(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    params: web::Query<AgentParams>,
-) -> Result<HttpResponse, ApiError> {
-    shared(&state, &req, || async {
-        let q = params.parse(&state.clock)?;
-        let answer = state.agent_stats(&q, &whole_window(&q), false).await?;
-        if answer.value.overall.requests == 0 {
-            return Err(agent_not_found(&q, &state.db, answer.as_of, answer.source));
-        }
-        Ok(answer.map(|stats| TotalTokens::new(&q, &stats.overall)))
-    })
     .await
 }

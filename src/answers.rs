@@ -1,0 +1,525 @@
+//! The one place that chooses where an answer comes from: the in-memory rollup when it covers the
+//! window and is fresh, otherwise SQL. Handlers parse, ask here, and shape what they get back;
+//! none of them touches the pool or the rollup (health excepted).
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use deadpool_postgres::Object;
+
+use crate::admission;
+use crate::cursor::{split_page, Cursor};
+use crate::error::ApiError;
+use crate::params::{AgentParams, AgentQuery, PageParams};
+use crate::provenance::{Answer, Source};
+use crate::queries::metrics_query::request::MetricsRequest;
+use crate::queries::summaries::{session_requests, SessionRequestRow};
+use crate::queries::{self, MetricsRow, PagePosition, PageScope, PagedRow, Statements};
+use crate::rollup::store::{micros, Store};
+use crate::rollup::PageCandidates;
+use crate::state::AppState;
+use crate::stats::SeriesStats;
+use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
+use crate::window::{format_timestamp, Bucket, Granularity, Window};
+
+/// An agent version's stats over a window's buckets.
+pub struct Series {
+    pub buckets: Vec<Bucket>,
+    pub stats: SeriesStats,
+}
+
+/// The agent version's stats per bucket of `granularity` (or, for None, of one bucket spanning
+/// the window) and overall: from the rollup when it covers the window and is fresh, else by SQL.
+/// `latency` asks for duration distributions too.
+pub async fn agent_stats(
+    state: &AppState,
+    q: &AgentQuery,
+    granularity: Option<Granularity>,
+    latency: bool,
+) -> Result<Answer<Series>, ApiError> {
+    let buckets = match granularity {
+        Some(granularity) => q.window.buckets(granularity),
+        None => vec![Bucket {
+            start: q.window.start,
+            end: q.window.end_exclusive(),
+            tz: q.window.tz,
+        }],
+    };
+    let boundaries = boundaries(&buckets);
+    let stats = match state.rollup.read(q.window.start, state.clock.now()) {
+        Some(snapshot) => {
+            let boundaries: Vec<i64> = boundaries.iter().map(|t| micros(*t)).collect();
+            let (start, end) = (micros(q.window.start), micros(q.window.end));
+            let (name, version) = (&q.agent.name, &q.agent.version);
+            let value = snapshot
+                .store
+                .stats(name, version, start, end, &boundaries, latency);
+            from_memory(value, snapshot.as_of)
+        }
+        None => {
+            let (client, sql) = state.db.agent_client().await?;
+            let value = queries::agent_stats(&client, &sql, q, &boundaries).await?;
+            Answer::database(value, q.window.end)
+        }
+    };
+    Ok(stats.map(|stats| Series { buckets, stats }))
+}
+
+/// As [`agent_stats`], or 404 when the agent version has no requests in the window.
+pub async fn agent_series(
+    state: &AppState,
+    q: &AgentQuery,
+    granularity: Option<Granularity>,
+    latency: bool,
+) -> Result<Answer<Series>, ApiError> {
+    let answer = agent_stats(state, q, granularity, latency).await?;
+    if answer.value.stats.overall.requests == 0 {
+        return Err(agent_not_found(state, q, answer.as_of, answer.source));
+    }
+    Ok(answer)
+}
+
+/// The rows of a metrics query over `window`, split at `boundaries` (always SQL today).
+pub async fn metrics_rows(
+    state: &AppState,
+    request: &MetricsRequest,
+    window: &Window,
+    boundaries: &[NaiveDateTime],
+) -> Result<Answer<Vec<MetricsRow>>, ApiError> {
+    let (client, sql) = state.db.agent_client().await?;
+    let rows = queries::metrics_query(&client, &sql, request, window.start, window.end, boundaries)
+        .await?;
+    Ok(Answer::database(rows, window.end))
+}
+
+/// The buckets' edges: each bucket's start, then the last one's end.
+fn boundaries(buckets: &[Bucket]) -> Vec<NaiveDateTime> {
+    buckets
+        .iter()
+        .map(|b| b.start)
+        .chain(buckets.last().map(|b| b.end))
+        .collect()
+}
+
+fn from_memory<T>(value: T, as_of: NaiveDateTime) -> Answer<T> {
+    Answer {
+        value,
+        as_of,
+        source: Source::Memory,
+    }
+}
+
+/// Whether the agent+version has any row in the window (rollup when fresh, else SQL).
+pub async fn agent_exists(state: &AppState, q: &AgentQuery) -> Result<bool, ApiError> {
+    if let Some(snapshot) = state.rollup.read(q.window.start, state.clock.now()) {
+        let (start, end) = (micros(q.window.start), micros(q.window.end));
+        return Ok(snapshot
+            .store
+            .has_rows(&q.agent.name, &q.agent.version, start, end));
+    }
+    let (client, sql) = state.db.agent_client().await?;
+    queries::agent_has_rows(&client, &sql, q).await
+}
+
+/// 404 for an agent+version without rows in the window, saying exactly what was looked for and
+/// (in its headers) what it was read from.
+pub fn agent_not_found(
+    state: &AppState,
+    q: &AgentQuery,
+    as_of: NaiveDateTime,
+    source: Source,
+) -> ApiError {
+    ApiError::AgentNotFound {
+        provenance: Some((format_timestamp(as_of), source.header_value())),
+        detail: format!(
+            "no requests of agent_name {:?} version {:?} between {} and {} \
+             (AGENT_METADATA_SOURCE={}); check both values or ask for more days",
+            q.agent.name,
+            q.agent.version,
+            format_timestamp(q.window.start),
+            format_timestamp(q.window.end),
+            state.db.source()
+        ),
+    }
+}
+
+/// `compute` over the rollup, when it is fresh and covers the window: CPU-heavy work (it walks
+/// every row of the window), so it is admitted against the CPU bound and runs on a blocking
+/// thread, never on an HTTP worker. None when the rollup cannot answer (then SQL).
+async fn computed_in_memory<T, F>(
+    state: &AppState,
+    q: &AgentQuery,
+    compute: F,
+) -> Result<Option<Answer<T>>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store, &AgentQuery) -> T + Send + 'static,
+{
+    let now = state.clock.now();
+    if state.rollup.read(q.window.start, now).is_none() {
+        return Ok(None);
+    }
+    let permit = admission::admit_cpu().await?;
+    let (rollup, q) = (state.rollup.clone(), q.clone());
+    admission::off_worker(move || {
+        let _slot = permit;
+        // Read again: the rollup may have gone stale while this waited for a thread.
+        let snapshot = rollup.read(q.window.start, now)?;
+        Some(from_memory(compute(&snapshot.store, &q), snapshot.as_of))
+    })
+    .await
+}
+
+/// The agent version's sessions in the window (only one user's, when given).
+pub async fn sessions(
+    state: &AppState,
+    q: &AgentQuery,
+    user: Option<&str>,
+) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
+    let one_user = user.map(str::to_string);
+    let from_memory = computed_in_memory(state, q, move |store, q| {
+        let (start, end) = (micros(q.window.start), micros(q.window.end));
+        store.sessions(
+            &q.agent.name,
+            &q.agent.version,
+            start,
+            end,
+            one_user.as_deref(),
+        )
+    })
+    .await?;
+    if let Some(answer) = from_memory {
+        return Ok(answer);
+    }
+    let (client, sql) = state.db.agent_client().await?;
+    let value = queries::summaries::sessions(&client, &sql, q, None, user).await?;
+    Ok(Answer::database(value, q.window.end))
+}
+
+/// One session's totals in the window, or 404 when it has no request of this agent version there.
+pub async fn session(
+    state: &AppState,
+    q: &AgentQuery,
+    session_id: &str,
+) -> Result<Answer<SessionSummary>, ApiError> {
+    let one = session_id.to_string();
+    let from_memory = computed_in_memory(state, q, move |store, q| {
+        let (start, end) = (micros(q.window.start), micros(q.window.end));
+        let mut all = store.sessions(&q.agent.name, &q.agent.version, start, end, None);
+        all.retain(|s| s.session_id == one);
+        all
+    })
+    .await?;
+    let answer = match from_memory {
+        Some(answer) => answer,
+        None => {
+            let (client, sql) = state.db.agent_client().await?;
+            let value =
+                queries::summaries::sessions(&client, &sql, q, Some(session_id), None).await?;
+            Answer::database(value, q.window.end)
+        }
+    };
+    let (as_of, source) = (answer.as_of, answer.source);
+    match answer.value.into_iter().next() {
+        Some(found) => Ok(Answer {
+            value: found,
+            as_of,
+            source,
+        }),
+        None => Err(ApiError::AgentNotFound {
+            provenance: Some((format_timestamp(as_of), source.header_value())),
+            detail: format!(
+                "no requests of session {session_id:?} of agent_name {:?} version {:?} in the \
+                 window; check the id, or ask for more days",
+                q.agent.name, q.agent.version
+            ),
+        }),
+    }
+}
+
+/// Whether a request of the session in the window carries an assistant reply (rollup when
+/// fresh, else SQL).
+pub async fn session_has_replies(
+    state: &AppState,
+    q: &AgentQuery,
+    session: &str,
+) -> Result<bool, ApiError> {
+    if let Some(snapshot) = state.rollup.read(q.window.start, state.clock.now()) {
+        let (start, end) = (micros(q.window.start), micros(q.window.end));
+        let (name, version) = (&q.agent.name, &q.agent.version);
+        return Ok(snapshot
+            .store
+            .session_has_replies(name, version, start, end, session));
+    }
+    let (client, sql) = state.db.agent_client().await?;
+    queries::session_has_replies(&client, &sql, q, session).await
+}
+
+/// The agent version's users in the window.
+pub async fn users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
+    let from_memory = computed_in_memory(state, q, |store, q| {
+        let (start, end) = (micros(q.window.start), micros(q.window.end));
+        store.users(&q.agent.name, &q.agent.version, start, end)
+    })
+    .await?;
+    if let Some(answer) = from_memory {
+        return Ok(answer);
+    }
+    let (client, sql) = state.db.agent_client().await?;
+    let value = queries::summaries::users(&client, &sql, q).await?;
+    Ok(Answer::database(value, q.window.end))
+}
+
+/// Every agent+version with requests in the window. From memory this is O(agents × days); by
+/// SQL it reads every row of the window, so it only happens when the rollup cannot answer.
+pub async fn catalog(
+    state: &AppState,
+    window: &Window,
+) -> Result<Answer<Vec<CatalogEntry>>, ApiError> {
+    if let Some(snapshot) = state.rollup.read(window.start, state.clock.now()) {
+        let value = snapshot
+            .store
+            .catalog(micros(window.start), micros(window.end));
+        return Ok(from_memory(value, snapshot.as_of));
+    }
+    let (client, sql) = state.db.agent_client().await?;
+    let value = queries::summaries::catalog(&client, &sql, window.start, window.end).await?;
+    Ok(Answer::database(value, window.end))
+}
+
+/// One page of a list endpoint.
+pub struct Page<T> {
+    pub query: AgentQuery,
+    pub rows: Vec<T>,
+    pub next_cursor: Option<String>,
+    /// For lists of replies: whether any row of the agent in the window carries one (false when
+    /// LiteLLM stores no replies, i.e. store_prompts_in_spend_logs is off). Always true otherwise.
+    pub replies_stored: bool,
+}
+
+/// One page's rows as read by [`read_page`], with the connection they were read on.
+struct PageRead<R> {
+    rows: Vec<R>,
+    /// Read among the rows the rollup named (its view of the page held).
+    from_memory: bool,
+    client: Object,
+    sql: Arc<Statements>,
+}
+
+/// The one page walker of every list (/detailed-usage, /recentmessages, a session's requests,
+/// their CSV exports): when the rollup named the rows a page is among (`candidates`), they are
+/// read by primary key — one page of rows, cheap, not admitted; rows deleted since its last
+/// refresh can make that short, and then (like without the rollup) the page is read from the
+/// window, which is admitted first.
+async fn read_page<R>(
+    state: &AppState,
+    candidates: Option<&PageCandidates>,
+    fetch: usize,
+    read: impl AsyncFn(&Object, &Statements, PageScope<'_>) -> Result<Vec<R>, ApiError>,
+) -> Result<PageRead<R>, ApiError> {
+    let (client, sql) = match candidates {
+        Some(_) => state.db.agent_keyed_client().await?,
+        None => state.db.agent_client().await?,
+    };
+    let (rows, from_memory) = match candidates {
+        Some(c) if c.request_ids.is_empty() && c.exhausted => (Vec::new(), true),
+        Some(c) => {
+            let rows = read(&client, &sql, PageScope::Among(&c.request_ids)).await?;
+            if rows.len() < fetch && !c.exhausted {
+                admission::admit_database()?;
+                (read(&client, &sql, PageScope::Window).await?, false)
+            } else {
+                (rows, true)
+            }
+        }
+        None => (read(&client, &sql, PageScope::Window).await?, false),
+    };
+    Ok(PageRead {
+        rows,
+        from_memory,
+        client,
+        sql,
+    })
+}
+
+/// Validates the parameters, reads the page after the cursor (one row more than asked, to know
+/// whether another page follows) and answers 404 only when the agent has no rows at all — also
+/// for lists of replies, where an agent whose rows carry none is a 200 with an empty page.
+pub async fn agent_page<T: PagedRow>(
+    state: &AppState,
+    params: &AgentParams,
+    page: &PageParams,
+) -> Result<Answer<Page<T>>, ApiError> {
+    let (q, page) = params.parse_with_page(page, &state.clock)?;
+    let from = page
+        .cursor
+        .as_ref()
+        .map_or_else(|| PagePosition::first(&q), PagePosition::after);
+    let fetch = page.limit as usize + 1;
+    let hint = page_hint(state, &q, &from, fetch, T::REPLIES_ONLY);
+    if let Some(hint) = hint.as_ref().filter(|h| !h.has_rows) {
+        return Err(agent_not_found(state, &q, hint.as_of, Source::Memory));
+    }
+    let read = async |client: &Object, sql: &Statements, scope: PageScope<'_>| {
+        T::fetch_page(client, sql, &q, &from, fetch as i64, scope).await
+    };
+    let candidates = hint.as_ref().map(|h| &h.candidates);
+    let PageRead {
+        rows,
+        from_memory,
+        client,
+        sql,
+    } = read_page(state, candidates, fetch, read).await?;
+    let (rows, as_of, source, has_replies) = match &hint {
+        Some(hint) if from_memory => {
+            // The database does not open the JSON for these: sessions come from memory.
+            let sessions = hint.candidates.sessions_by_id();
+            let rows = rows
+                .into_iter()
+                .map(|row| {
+                    let session = sessions.get(row.position().1.as_str()).copied().flatten();
+                    row.with_session(session)
+                })
+                .collect();
+            (rows, hint.as_of, Source::Memory, Some(hint.has_replies))
+        }
+        Some(_) => (rows, state.clock.now(), Source::Database, None),
+        None => {
+            if rows.is_empty() && !queries::agent_has_rows(&client, &sql, &q).await? {
+                let now = state.clock.now();
+                return Err(agent_not_found(state, &q, now, Source::Database));
+            }
+            (rows, state.clock.now(), Source::Database, None)
+        }
+    };
+    // A page with rows answers the question itself; only an empty page of replies asks.
+    let replies_stored = match has_replies {
+        _ if !T::REPLIES_ONLY || !rows.is_empty() => true,
+        Some(known) => known,
+        None => queries::agent_has_replies(&client, &sql, &q).await?,
+    };
+    let (rows, next_cursor) = split_page(rows, page.limit, &q.window, T::position);
+    Ok(Answer {
+        value: Page {
+            query: q,
+            rows,
+            next_cursor,
+            replies_stored,
+        },
+        as_of,
+        source,
+    })
+}
+
+/// What the rollup knows about one list page.
+struct PageHint {
+    /// The agent+version has rows in the window.
+    has_rows: bool,
+    /// It has rows with an assistant reply in the window (asked for messages only; else true).
+    has_replies: bool,
+    /// The rows the page is among.
+    candidates: PageCandidates,
+    as_of: NaiveDateTime,
+}
+
+/// The rollup's knowledge of a list page, when it is fresh and covers the window.
+fn page_hint(
+    state: &AppState,
+    q: &AgentQuery,
+    from: &PagePosition,
+    fetch: usize,
+    replies_only: bool,
+) -> Option<PageHint> {
+    let snapshot = state.rollup.read(q.window.start, state.clock.now())?;
+    let (name, version) = (q.agent.name.as_str(), q.agent.version.as_str());
+    let (start, end) = (micros(q.window.start), micros(q.window.end));
+    let has_rows = snapshot.store.has_rows(name, version, start, end);
+    let has_replies = !replies_only || snapshot.store.has_replies(name, version, start, end);
+    let before = micros(from.start_time).min(end.saturating_add(1));
+    let candidates =
+        snapshot
+            .store
+            .page_candidates(name, version, start, before, fetch, replies_only);
+    Some(PageHint {
+        has_rows,
+        has_replies,
+        candidates,
+        as_of: snapshot.as_of,
+    })
+}
+
+/// One page of a session's requests after `cursor`, oldest first, and the next cursor.
+pub async fn session_requests_page(
+    state: &AppState,
+    q: &AgentQuery,
+    session_id: &str,
+    cursor: Option<&Cursor>,
+    limit: usize,
+) -> Result<(Vec<SessionRequestRow>, Option<String>), ApiError> {
+    let (after_time, after_id) = match cursor {
+        Some(c) => (c.start_time, c.request_id.clone()),
+        None => (q.window.before_start(), String::new()),
+    };
+    let fetch = limit + 1;
+    let candidates = session_page_candidates(state, q, session_id, micros(after_time), fetch);
+    let read = async |client: &Object, sql: &Statements, scope: PageScope<'_>| {
+        let (after_id, fetch) = (after_id.as_str(), fetch as i64);
+        session_requests(
+            client, sql, q, session_id, after_time, after_id, fetch, scope,
+        )
+        .await
+    };
+    let mut rows = read_page(state, candidates.as_ref(), fetch, read)
+        .await?
+        .rows;
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        rows.last().map(|last| {
+            Cursor {
+                window_end: q.window.end,
+                start_time: last.start_time,
+                request_id: last.request_id.clone(),
+            }
+            .encode()
+        })
+    });
+    Ok((rows, next.flatten()))
+}
+
+/// A page of a session's requests after `after` (startTime µs, inclusive: ties are decided by
+/// the database) as the rollup knows them: the first `fetch` later ones and any sharing the last
+/// one's startTime, with whether that reaches the session's end. None when the rollup cannot say.
+fn session_page_candidates(
+    state: &AppState,
+    q: &AgentQuery,
+    session: &str,
+    after: i64,
+    fetch: usize,
+) -> Option<PageCandidates> {
+    let snapshot = state.rollup.read(q.window.start, state.clock.now())?;
+    let (start, end) = (micros(q.window.start), micros(q.window.end));
+    let requests =
+        snapshot
+            .store
+            .session_requests(&q.agent.name, &q.agent.version, start, end, session);
+    let mut candidates = PageCandidates {
+        request_ids: Vec::new(),
+        sessions: Vec::new(),
+        exhausted: true,
+    };
+    let (mut beyond, mut last) = (0, None);
+    for (ts, id) in requests.into_iter().filter(|(ts, _)| *ts >= after) {
+        if last.is_some_and(|t| ts > t) {
+            candidates.exhausted = false;
+            break;
+        }
+        candidates.request_ids.push(id);
+        if ts > after {
+            beyond += 1;
+            if beyond == fetch {
+                last = Some(ts);
+            }
+        }
+    }
+    Some(candidates)
+}
