@@ -1,28 +1,6 @@
--- Rollup loader: every row with $1 <= "startTime" < $2 and the fields the in-memory copy keeps.
--- Rows naming no agent come back too (agent_name NULL): they count towards the hour's row total,
--- which is compared with the database later to notice deletions and very late inserts.
--- OFFSET 0 keeps the lateral subquery from being inlined, so the agent source is evaluated (and
--- its JSON opened) once per row instead of once per field. The placeholder fields are sql/fields/*.sql.
-SELECT
-    l.request_id,
-    l."startTime" AS start_time,
-    a.fields ->> 'agent_name' AS agent_name,
-    a.fields ->> 'agent_version' AS agent_version,
-    {{session}} AS session_id,
-    a.fields ->> 'agent_user_id' AS user_id,
-    l.model,
-    l.prompt_tokens::bigint AS prompt_tokens,
-    l.completion_tokens::bigint AS completion_tokens,
-    l.total_tokens::bigint AS total_tokens,
-    {{cached_tokens}} AS cached_tokens,
-    l.spend::float8 AS spend,
-    {{failed}} AS failed,
-    COALESCE(l.cache_hit = 'True', false) AS cache_hit,
-    {{duration_us}} AS duration_us,
-    {{ttft_us}} AS ttft_us,
-    {{has_tools}} AS has_tools,
-    COALESCE(l.response -> 'choices' -> 0 -> 'message' ->> 'content', '') <> '' AS has_reply
-FROM "LiteLLM_SpendLogs" AS l
-CROSS JOIN LATERAL (SELECT {{agent}} AS fields OFFSET 0) AS a
+-- Rollup loader: every row with $1 <= "startTime" < $2 (fields: sql/rollup_rows.sql).
+-- Rows naming no agent come back too: they count towards the hour's row total, which is compared
+-- with the database later to notice deletions and very late inserts.
+{{rollup_rows}}
 WHERE l."startTime" >= $1
     AND l."startTime" < $2

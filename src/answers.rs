@@ -15,11 +15,12 @@ use crate::provenance::{Answer, Source};
 use crate::queries::metrics_query::request::MetricsRequest;
 use crate::queries::summaries::{session_requests, SessionRequestRow};
 use crate::queries::{self, MetricsRow, PagePosition, PageScope, PagedRow, Statements};
-use crate::rollup::store::{micros, Store};
+use crate::rollup::store::Store;
 use crate::rollup::PageCandidates;
 use crate::state::AppState;
 use crate::stats::SeriesStats;
 use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
+use crate::window::micros;
 use crate::window::{format_timestamp, Bucket, Granularity, Window};
 
 /// An agent version's stats over a window's buckets.
@@ -171,7 +172,7 @@ where
 }
 
 /// The agent version's sessions in the window (only one user's, when given).
-pub async fn sessions(
+async fn all_sessions(
     state: &AppState,
     q: &AgentQuery,
     user: Option<&str>,
@@ -255,8 +256,35 @@ pub async fn session_has_replies(
     queries::session_has_replies(&client, &sql, q, session).await
 }
 
-/// The agent version's users in the window.
+/// The agent version's users in the window; 404 when it has no rows there.
 pub async fn users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
+    found_or_not(state, q, all_users(state, q).await?).await
+}
+
+/// The agent version's sessions in the window (only one user's, when given); 404 when it has
+/// no rows there (a user without sessions is an empty list).
+pub async fn sessions(
+    state: &AppState,
+    q: &AgentQuery,
+    user: Option<&str>,
+) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
+    found_or_not(state, q, all_sessions(state, q, user).await?).await
+}
+
+/// `answer`, or 404 when it is empty because the agent version has no rows in the window.
+async fn found_or_not<T>(
+    state: &AppState,
+    q: &AgentQuery,
+    answer: Answer<Vec<T>>,
+) -> Result<Answer<Vec<T>>, ApiError> {
+    if answer.value.is_empty() && !agent_exists(state, q).await? {
+        return Err(agent_not_found(state, q, answer.as_of, answer.source));
+    }
+    Ok(answer)
+}
+
+/// The agent version's users in the window.
+async fn all_users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
     let from_memory = computed_in_memory(state, q, |store, q| {
         let (start, end) = (micros(q.window.start), micros(q.window.end));
         store.users(&q.agent.name, &q.agent.version, start, end)

@@ -11,11 +11,11 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::window::{is_accepted_instant, Window};
+use crate::window::{checked_from_micros, is_accepted_instant, micros, Window};
 
 const VERSION: &str = "v1";
 /// Longest cursor text we accept; a request_id is a UUID or similar, far below this.
@@ -56,8 +56,8 @@ impl Cursor {
         else {
             return Err(HOW.to_string());
         };
-        let window_end = from_micros(end).ok_or_else(|| HOW.to_string())?;
-        let start_time = from_micros(start).ok_or_else(|| HOW.to_string())?;
+        let window_end = parse_micros(end).ok_or_else(|| HOW.to_string())?;
+        let start_time = parse_micros(start).ok_or_else(|| HOW.to_string())?;
         // A row served from a window cannot be newer than the window's end, and Postgres text
         // cannot hold NUL: either means the cursor was made up or damaged.
         if start_time > window_end
@@ -156,13 +156,9 @@ pub fn split_page<T>(
     (rows, next)
 }
 
-fn micros(t: NaiveDateTime) -> i64 {
-    t.and_utc().timestamp_micros()
-}
-
-fn from_micros(text: &str) -> Option<NaiveDateTime> {
-    let n: i64 = text.parse().ok()?;
-    DateTime::from_timestamp_micros(n).map(|t| t.naive_utc())
+/// An instant written by [`micros`] into a cursor.
+fn parse_micros(text: &str) -> Option<NaiveDateTime> {
+    checked_from_micros(text.parse().ok()?)
 }
 
 #[cfg(test)]

@@ -261,6 +261,16 @@ pub struct DateRange {
     pub time_zone: String,
 }
 
+/// An instant as microseconds since the epoch: how the rollup and cursors hold instants.
+pub fn micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+/// The instant `us` microseconds after the epoch, when chrono can represent it.
+pub fn checked_from_micros(us: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp_micros(us).map(|t| t.naive_utc())
+}
+
 /// RFC 3339 in UTC with a `Z`, keeping milliseconds (or microseconds) only when present.
 pub fn format_timestamp(t: NaiveDateTime) -> String {
     t.and_utc()

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::{invalid_params, parse_limit, AgentParams, AgentQuery, DEFAULT_LIMIT};
 use crate::error::ApiError;
 use crate::error::InvalidParam;
-use crate::summaries::{SortKey, SortValue};
+use crate::summaries::{sort_and_page, SortKey, SortValue};
 use crate::window::{Clock, Span, Window};
 
 /// Position in a grouped list: after the item with this sort value and id, for this sort and
@@ -101,6 +101,45 @@ pub struct GroupRequest {
     pub descending: bool,
     pub limit: usize,
     pub cursor: Option<GroupCursor>,
+}
+
+impl GroupRequest {
+    /// The order's name, as lists echo it.
+    pub fn order(&self) -> &'static str {
+        if self.descending {
+            "desc"
+        } else {
+            "asc"
+        }
+    }
+
+    /// The page this request asks for out of `all` (at most `limit` items after the cursor, in
+    /// the requested order) and the cursor to the next page, for a list of the window ending at
+    /// `window_end`. `value` gives an item's sort value for a key, `id` its tie-breaking id.
+    pub fn page_of<T>(
+        &self,
+        all: Vec<T>,
+        limit: usize,
+        window_end: NaiveDateTime,
+        value: impl Fn(&T, SortKey) -> SortValue,
+        id: impl Fn(&T) -> &str,
+    ) -> (Vec<T>, Option<String>) {
+        let after = self.cursor.as_ref().map(|c| (c.value, c.id.as_str()));
+        let sort = self.sort;
+        let by_sort = |item: &T| value(item, sort);
+        let (page, next) = sort_and_page(all, by_sort, id, self.descending, after, limit);
+        let next_cursor = next.map(|(value, id)| {
+            GroupCursor {
+                window_end,
+                sort,
+                descending: self.descending,
+                value,
+                id,
+            }
+            .encode()
+        });
+        (page, next_cursor)
+    }
 }
 
 impl GroupParams {

@@ -39,6 +39,8 @@ const AGENT_HAS_ROWS: &str = include_str!("../../sql/agent_has_rows.sql");
 const AGENT_HAS_REPLIES: &str = include_str!("../../sql/agent_has_replies.sql");
 const SESSION_HAS_REPLIES: &str = include_str!("../../sql/session_has_replies.sql");
 const AGENT_SOURCE_CENSUS: &str = include_str!("../../sql/agent_source_census.sql");
+/// The fields both rollup loaders read (their `{{rollup_rows}}`).
+const ROLLUP_ROWS: &str = include_str!("../../sql/rollup_rows.sql");
 const ROLLUP_ROWS_BETWEEN: &str = include_str!("../../sql/rollup_rows_between.sql");
 const ROLLUP_ROWS_BY_ID: &str = include_str!("../../sql/rollup_rows_by_id.sql");
 
@@ -171,7 +173,9 @@ impl Statements {
             SessionSource::Litellm => include_str!("../../sql/fields/session_litellm.sql"),
         });
         let render = |template: &str| {
-            let mut sql = template.replace("{{session}}", &session_sql);
+            let mut sql = template
+                .replace("{{rollup_rows}}", &strip_comments(ROLLUP_ROWS))
+                .replace("{{session}}", &session_sql);
             for (placeholder, fragment) in FIELDS {
                 sql = sql.replace(placeholder, &format!("(\n{}\n)", strip_comments(fragment)));
             }

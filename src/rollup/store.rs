@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use crate::queries::rollup::{AgentFields, LoadedRow};
+use crate::window::checked_from_micros;
 
 pub const MICROS_PER_HOUR: i64 = 3_600_000_000;
 pub const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
@@ -17,14 +18,11 @@ pub(super) const NONE: u32 = u32::MAX;
 /// A duration that was not measured.
 pub(super) const NO_DURATION: i64 = i64::MIN;
 
-pub fn micros(t: NaiveDateTime) -> i64 {
-    t.and_utc().timestamp_micros()
-}
+pub use crate::window::micros;
 
+/// The instant of `us` (the epoch for one chrono cannot represent; rollup values never are).
 pub fn from_micros(us: i64) -> NaiveDateTime {
-    DateTime::from_timestamp_micros(us)
-        .map(|t| t.naive_utc())
-        .unwrap_or_default()
+    checked_from_micros(us).unwrap_or_default()
 }
 
 pub fn day_of(us: i64) -> i64 {

@@ -10,11 +10,11 @@ use crate::answers;
 use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::params::ranking::{parse_ranked, GroupCursor, GroupParams};
+use crate::params::ranking::{parse_ranked, GroupParams};
 use crate::params::{AgentParams, TimeParams};
 use crate::state::AppState;
 use crate::stats::round_to;
-use crate::summaries::{session_value, sort_and_page, SessionSummary, SortKey};
+use crate::summaries::{session_value, SessionSummary, SortKey};
 use crate::window::{format_timestamp, DateRange};
 
 pub(crate) const SESSION_SORTS: [SortKey; 4] = [
@@ -155,46 +155,23 @@ pub async fn sessions(
                 ));
             }
             let answer = answers::sessions(&state, &q, filter.user.as_deref()).await?;
-            if answer.value.is_empty() && !answers::agent_exists(&state, &q).await? {
-                return Err(answers::agent_not_found(
-                    &state,
-                    &q,
-                    answer.as_of,
-                    answer.source,
-                ));
-            }
-            let sort = request.sort;
+            let limit = match whole_list {
+                true => state.admission.settings().csv_max_rows,
+                false => request.limit,
+            };
             Ok(answer.map(|all| {
-                let after = request.cursor.as_ref().map(|c| (c.value, c.id.as_str()));
-                let (page, next) = sort_and_page(
-                    all,
-                    |s| session_value(s, sort),
-                    |s| s.session_id.as_str(),
-                    request.descending,
-                    after,
-                    if csv && group.limit.is_none() {
-                        state.admission.settings().csv_max_rows
-                    } else {
-                        request.limit
-                    },
-                );
+                let (page, next_cursor) =
+                    request.page_of(all, limit, q.window.end, session_value, |x| {
+                        x.session_id.as_str()
+                    });
                 SessionList {
                     agent_name: q.agent.name.clone(),
                     agent_version: q.agent.version.clone(),
                     date_range: q.window.date_range(),
-                    sort: sort.name(),
-                    order: if request.descending { "desc" } else { "asc" },
+                    sort: request.sort.name(),
+                    order: request.order(),
                     sessions: page.iter().map(Session::from).collect(),
-                    next_cursor: next.map(|(value, id)| {
-                        GroupCursor {
-                            window_end: q.window.end,
-                            sort,
-                            descending: request.descending,
-                            value,
-                            id,
-                        }
-                        .encode()
-                    }),
+                    next_cursor,
                 }
             }))
         },

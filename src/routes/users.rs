@@ -9,11 +9,11 @@ use crate::answers;
 use crate::csv_export::{filename, wants_csv, FormatParams};
 use crate::error::AgentErrors;
 use crate::error::ApiError;
-use crate::params::ranking::{parse_ranked, GroupCursor, GroupParams};
+use crate::params::ranking::{parse_ranked, GroupParams};
 use crate::params::{AgentParams, TimeParams};
 use crate::state::AppState;
 use crate::stats::round_to;
-use crate::summaries::{sort_and_page, user_value, SortKey, UserSummary};
+use crate::summaries::{user_value, SortKey, UserSummary};
 use crate::window::{format_timestamp, DateRange};
 
 pub(crate) const USER_SORTS: [SortKey; 4] = [
@@ -117,46 +117,21 @@ pub async fn users(
         || async {
             let (q, request) = parse_ranked(&params, &group, &USER_SORTS, &state.clock)?;
             let answer = answers::users(&state, &q).await?;
-            if answer.value.is_empty() && !answers::agent_exists(&state, &q).await? {
-                return Err(answers::agent_not_found(
-                    &state,
-                    &q,
-                    answer.as_of,
-                    answer.source,
-                ));
-            }
-            let sort = request.sort;
+            let limit = match whole_list {
+                true => state.admission.settings().csv_max_rows,
+                false => request.limit,
+            };
             Ok(answer.map(|all| {
-                let after = request.cursor.as_ref().map(|c| (c.value, c.id.as_str()));
-                let (page, next) = sort_and_page(
-                    all,
-                    |u| user_value(u, sort),
-                    |u| u.user_id.as_str(),
-                    request.descending,
-                    after,
-                    if csv && group.limit.is_none() {
-                        state.admission.settings().csv_max_rows
-                    } else {
-                        request.limit
-                    },
-                );
+                let (page, next_cursor) =
+                    request.page_of(all, limit, q.window.end, user_value, |x| x.user_id.as_str());
                 UserList {
                     agent_name: q.agent.name.clone(),
                     agent_version: q.agent.version.clone(),
                     date_range: q.window.date_range(),
-                    sort: sort.name(),
-                    order: if request.descending { "desc" } else { "asc" },
+                    sort: request.sort.name(),
+                    order: request.order(),
                     users: page.iter().map(User::from).collect(),
-                    next_cursor: next.map(|(value, id)| {
-                        GroupCursor {
-                            window_end: q.window.end,
-                            sort,
-                            descending: request.descending,
-                            value,
-                            id,
-                        }
-                        .encode()
-                    }),
+                    next_cursor,
                 }
             }))
         },
