@@ -9,6 +9,7 @@ use deadpool_postgres::Object;
 
 use crate::admission;
 use crate::cursor::{split_page, Cursor};
+use crate::db::DbError;
 use crate::error::ApiError;
 use crate::params::{AgentParams, AgentQuery, PageParams};
 use crate::provenance::{Answer, Source};
@@ -58,7 +59,7 @@ pub async fn agent_stats(
             from_memory(value, snapshot.as_of)
         }
         None => {
-            let (client, sql) = state.db.agent_client().await?;
+            let (client, sql) = window_client(state).await?;
             let value = queries::agent_stats(&client, &sql, q, &boundaries).await?;
             Answer::database(value, q.window.end)
         }
@@ -87,7 +88,7 @@ pub async fn metrics_rows(
     window: &Window,
     boundaries: &[NaiveDateTime],
 ) -> Result<Answer<Vec<MetricsRow>>, ApiError> {
-    let (client, sql) = state.db.agent_client().await?;
+    let (client, sql) = window_client(state).await?;
     let rows = queries::metrics_query(&client, &sql, request, window.start, window.end, boundaries)
         .await?;
     Ok(Answer::database(rows, window.end))
@@ -110,6 +111,14 @@ fn from_memory<T>(value: T, as_of: NaiveDateTime) -> Answer<T> {
     }
 }
 
+/// A connection for work that reads the agent's rows over a window (grows with the window), once
+/// the running request is admitted to the database (admission.rs): at once, or 503/429.
+/// Reads of rows the rollup named, by primary key, take `state.db.agent_client()` unadmitted.
+async fn window_client(state: &AppState) -> Result<(Object, Arc<Statements>), ApiError> {
+    admission::admit_database()?;
+    Ok(state.db.agent_client().await?)
+}
+
 /// Whether the agent+version has any row in the window (rollup when fresh, else SQL).
 pub async fn agent_exists(state: &AppState, q: &AgentQuery) -> Result<bool, ApiError> {
     if let Some(snapshot) = state.rollup.read(q.window.start, state.clock.now()) {
@@ -118,8 +127,8 @@ pub async fn agent_exists(state: &AppState, q: &AgentQuery) -> Result<bool, ApiE
             .store
             .has_rows(&q.agent.name, &q.agent.version, start, end));
     }
-    let (client, sql) = state.db.agent_client().await?;
-    queries::agent_has_rows(&client, &sql, q).await
+    let (client, sql) = window_client(state).await?;
+    Ok(queries::agent_has_rows(&client, &sql, q).await?)
 }
 
 /// 404 for an agent+version without rows in the window, saying exactly what was looked for and
@@ -192,7 +201,7 @@ async fn all_sessions(
     if let Some(answer) = from_memory {
         return Ok(answer);
     }
-    let (client, sql) = state.db.agent_client().await?;
+    let (client, sql) = window_client(state).await?;
     let value = queries::summaries::sessions(&client, &sql, q, None, user).await?;
     Ok(Answer::database(value, q.window.end))
 }
@@ -214,7 +223,7 @@ pub async fn session(
     let answer = match from_memory {
         Some(answer) => answer,
         None => {
-            let (client, sql) = state.db.agent_client().await?;
+            let (client, sql) = window_client(state).await?;
             let value =
                 queries::summaries::sessions(&client, &sql, q, Some(session_id), None).await?;
             Answer::database(value, q.window.end)
@@ -252,8 +261,8 @@ pub async fn session_has_replies(
             .store
             .session_has_replies(name, version, start, end, session));
     }
-    let (client, sql) = state.db.agent_client().await?;
-    queries::session_has_replies(&client, &sql, q, session).await
+    let (client, sql) = window_client(state).await?;
+    Ok(queries::session_has_replies(&client, &sql, q, session).await?)
 }
 
 /// The agent version's users in the window; 404 when it has no rows there.
@@ -293,7 +302,7 @@ async fn all_users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSu
     if let Some(answer) = from_memory {
         return Ok(answer);
     }
-    let (client, sql) = state.db.agent_client().await?;
+    let (client, sql) = window_client(state).await?;
     let value = queries::summaries::users(&client, &sql, q).await?;
     Ok(Answer::database(value, q.window.end))
 }
@@ -310,7 +319,7 @@ pub async fn catalog(
             .catalog(micros(window.start), micros(window.end));
         return Ok(from_memory(value, snapshot.as_of));
     }
-    let (client, sql) = state.db.agent_client().await?;
+    let (client, sql) = window_client(state).await?;
     let value = queries::summaries::catalog(&client, &sql, window.start, window.end).await?;
     Ok(Answer::database(value, window.end))
 }
@@ -343,11 +352,11 @@ async fn read_page<R>(
     state: &AppState,
     candidates: Option<&PageCandidates>,
     fetch: usize,
-    read: impl AsyncFn(&Object, &Statements, PageScope<'_>) -> Result<Vec<R>, ApiError>,
+    read: impl AsyncFn(&Object, &Statements, PageScope<'_>) -> Result<Vec<R>, DbError>,
 ) -> Result<PageRead<R>, ApiError> {
     let (client, sql) = match candidates {
-        Some(_) => state.db.agent_keyed_client().await?,
-        None => state.db.agent_client().await?,
+        Some(_) => state.db.agent_client().await?,
+        None => window_client(state).await?,
     };
     let (rows, from_memory) = match candidates {
         Some(c) if c.request_ids.is_empty() && c.exhausted => (Vec::new(), true),

@@ -7,8 +7,9 @@ use std::fmt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use tokio_postgres::error::SqlState;
 use utoipa::ToSchema;
+
+use crate::db::DbError;
 
 pub use responses::{AgentErrors, RequestLimits};
 
@@ -350,57 +351,15 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<deadpool_postgres::PoolError> for ApiError {
-    fn from(err: deadpool_postgres::PoolError) -> Self {
-        use deadpool_postgres::PoolError;
+/// The database layer's errors become problems here, at the edge.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
         match err {
-            PoolError::Timeout(_) => ApiError::DatabaseUnavailable(
-                "no database connection became available in time".to_string(),
-            ),
-            PoolError::Backend(e) => ApiError::from(e),
-            PoolError::Closed => ApiError::DatabaseUnavailable("the pool is closed".to_string()),
-            other => ApiError::Internal(format!("pool: {other}")),
+            DbError::Unavailable(why) => ApiError::DatabaseUnavailable(why),
+            DbError::SourceUnavailable(why) => ApiError::SourceUnavailable(why),
+            DbError::Timeout => ApiError::QueryTimeout,
+            DbError::Internal(why) => ApiError::Internal(why),
         }
-    }
-}
-
-impl From<tokio_postgres::Error> for ApiError {
-    fn from(err: tokio_postgres::Error) -> Self {
-        let Some(code) = err.code() else {
-            // No SQLSTATE: an I/O, TLS or protocol failure, or a connection that closed under us.
-            return ApiError::DatabaseUnavailable(describe_connection_error(&err));
-        };
-        if *code == SqlState::QUERY_CANCELED {
-            return ApiError::QueryTimeout;
-        }
-        if *code == SqlState::UNDEFINED_TABLE {
-            return ApiError::SourceUnavailable(
-                "table \"LiteLLM_SpendLogs\" was not found: point DATABASE_URL at the database \
-                 LiteLLM writes (the one its DATABASE_URL names)"
-                    .to_string(),
-            );
-        }
-        let message = err.as_db_error().map(|e| e.message()).unwrap_or_default();
-        match code.code().get(..2).unwrap_or_default() {
-            // connection exception, insufficient resources, operator intervention,
-            // invalid authorization, invalid catalog name: the database, not the request.
-            "08" | "53" | "57" | "28" | "3D" => ApiError::DatabaseUnavailable(format!(
-                "database refused with {}: {message}",
-                code.code()
-            )),
-            _ => ApiError::Internal(format!("database error {}: {err}", code.code())),
-        }
-    }
-}
-
-/// A log-safe description of a connection-level error (no connection string in it).
-fn describe_connection_error(err: &tokio_postgres::Error) -> String {
-    if err.is_closed() {
-        "the connection was closed".to_string()
-    } else {
-        // tokio-postgres error texts name the failing step (e.g. "error connecting to server:
-        // Connection refused"), never the password.
-        err.to_string()
     }
 }
 

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 
 use super::{get, Statements};
-use crate::error::ApiError;
+use crate::db::DbError;
 use crate::params::AgentQuery;
 use crate::stats::{round_to, Latency, SeriesStats, Stats};
 
@@ -14,7 +14,7 @@ pub async fn agent_stats(
     sql: &Statements,
     q: &AgentQuery,
     boundaries: &[NaiveDateTime],
-) -> Result<SeriesStats, ApiError> {
+) -> Result<SeriesStats, DbError> {
     let statement = client.prepare_cached(&sql.agent_stats).await?;
     let rows = client
         .query(
@@ -46,7 +46,7 @@ pub async fn agent_stats(
     Ok(series)
 }
 
-fn stats_of(row: &tokio_postgres::Row) -> Result<Stats, ApiError> {
+fn stats_of(row: &tokio_postgres::Row) -> Result<Stats, DbError> {
     Ok(Stats {
         requests: get(row, "requests")?,
         sessions: get(row, "sessions")?,
@@ -63,7 +63,7 @@ fn stats_of(row: &tokio_postgres::Row) -> Result<Stats, ApiError> {
     })
 }
 
-fn latency_of(row: &tokio_postgres::Row, prefix: &str) -> Result<Latency, ApiError> {
+fn latency_of(row: &tokio_postgres::Row, prefix: &str) -> Result<Latency, DbError> {
     let count: i64 = get(row, &format!("{prefix}_count"))?;
     if count == 0 {
         return Ok(Latency::default());
@@ -89,7 +89,7 @@ pub async fn agent_has_rows(
     client: &Object,
     sql: &Statements,
     q: &AgentQuery,
-) -> Result<bool, ApiError> {
+) -> Result<bool, DbError> {
     agent_finds(client, &sql.agent_has_rows, q).await
 }
 
@@ -98,7 +98,7 @@ pub async fn agent_has_replies(
     client: &Object,
     sql: &Statements,
     q: &AgentQuery,
-) -> Result<bool, ApiError> {
+) -> Result<bool, DbError> {
     agent_finds(client, &sql.agent_has_replies, q).await
 }
 
@@ -108,7 +108,7 @@ pub async fn session_has_replies(
     sql: &Statements,
     q: &AgentQuery,
     session: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, DbError> {
     let statement = client.prepare_cached(&sql.session_has_replies).await?;
     let rows = client
         .query(
@@ -126,7 +126,7 @@ pub async fn session_has_replies(
 }
 
 /// Whether `statement` (parameters: agent name, version, window start and end) finds a row.
-async fn agent_finds(client: &Object, statement: &str, q: &AgentQuery) -> Result<bool, ApiError> {
+async fn agent_finds(client: &Object, statement: &str, q: &AgentQuery) -> Result<bool, DbError> {
     let statement = client.prepare_cached(statement).await?;
     let rows = client
         .query(

@@ -22,7 +22,7 @@ pub use pages::{
 pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
 
 use crate::config::{AgentSource, SessionSource};
-use crate::error::ApiError;
+use crate::db::DbError;
 use metrics_query::request::{self as metrics_request, Fragments};
 
 const AGENT_STATS: &str = include_str!("../../sql/agent_stats.sql");
@@ -260,9 +260,9 @@ fn strip_comments(sql: &str) -> String {
 fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a tokio_postgres::Row,
     column: &str,
-) -> Result<T, ApiError> {
+) -> Result<T, DbError> {
     row.try_get(column)
-        .map_err(|e| ApiError::Internal(format!("reading column {column}: {e}")))
+        .map_err(|e| DbError::Internal(format!("reading column {column}: {e}")))
 }
 
 #[cfg(test)]

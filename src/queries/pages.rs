@@ -7,7 +7,7 @@ use deadpool_postgres::Object;
 
 use super::{get, Statements};
 use crate::cursor::Cursor;
-use crate::error::ApiError;
+use crate::db::DbError;
 use crate::params::AgentQuery;
 
 /// Where a page starts: strictly older than this (`"startTime"`, `request_id`).
@@ -74,7 +74,7 @@ async fn page_rows(
     from: &PagePosition,
     fetch: i64,
     scope: PageScope<'_>,
-) -> Result<Vec<tokio_postgres::Row>, ApiError> {
+) -> Result<Vec<tokio_postgres::Row>, DbError> {
     let window: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
         &q.agent.name,
         &q.agent.version,
@@ -119,7 +119,7 @@ pub trait PagedRow: Sized {
         from: &PagePosition,
         fetch: i64,
         scope: PageScope<'_>,
-    ) -> impl Future<Output = Result<Vec<Self>, ApiError>>;
+    ) -> impl Future<Output = Result<Vec<Self>, DbError>>;
 }
 
 impl PagedRow for UsageRow {
@@ -136,7 +136,7 @@ impl PagedRow for UsageRow {
         from: &PagePosition,
         fetch: i64,
         scope: PageScope<'_>,
-    ) -> impl Future<Output = Result<Vec<Self>, ApiError>> {
+    ) -> impl Future<Output = Result<Vec<Self>, DbError>> {
         usage_page(client, sql, q, from, fetch, scope)
     }
 }
@@ -162,7 +162,7 @@ impl PagedRow for MessageRow {
         from: &PagePosition,
         fetch: i64,
         scope: PageScope<'_>,
-    ) -> impl Future<Output = Result<Vec<Self>, ApiError>> {
+    ) -> impl Future<Output = Result<Vec<Self>, DbError>> {
         messages_page(client, sql, q, from, fetch, scope)
     }
 }
@@ -175,7 +175,7 @@ pub async fn usage_page(
     from: &PagePosition,
     fetch: i64,
     scope: PageScope<'_>,
-) -> Result<Vec<UsageRow>, ApiError> {
+) -> Result<Vec<UsageRow>, DbError> {
     page_rows(
         client,
         (&sql.usage_page, &sql.usage_page_by_id),
@@ -208,7 +208,7 @@ pub async fn messages_page(
     from: &PagePosition,
     fetch: i64,
     scope: PageScope<'_>,
-) -> Result<Vec<MessageRow>, ApiError> {
+) -> Result<Vec<MessageRow>, DbError> {
     page_rows(
         client,
         (&sql.messages_page, &sql.messages_page_by_id),

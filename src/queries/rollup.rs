@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 
 use super::{get, Statements};
-use crate::error::ApiError;
+use crate::db::DbError;
 
 const RECENT_COUNT: &str = include_str!("../../sql/rollup_recent_count.sql");
 const RECENT_IDS: &str = include_str!("../../sql/rollup_recent_ids.sql");
@@ -44,7 +44,7 @@ pub struct AgentFields {
     pub has_reply: bool,
 }
 
-fn loaded_row(row: &tokio_postgres::Row) -> Result<LoadedRow, ApiError> {
+fn loaded_row(row: &tokio_postgres::Row) -> Result<LoadedRow, DbError> {
     let name: Option<String> = get(row, "agent_name")?;
     let version: Option<String> = get(row, "agent_version")?;
     let agent = match (name, version) {
@@ -81,7 +81,7 @@ pub async fn rows_between(
     sql: &Statements,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<LoadedRow>, ApiError> {
+) -> Result<Vec<LoadedRow>, DbError> {
     let statement = client.prepare_cached(&sql.rollup_rows_between).await?;
     client
         .query(&statement, &[&from, &to])
@@ -96,7 +96,7 @@ pub async fn rows_by_id(
     client: &Object,
     sql: &Statements,
     ids: &[String],
-) -> Result<Vec<LoadedRow>, ApiError> {
+) -> Result<Vec<LoadedRow>, DbError> {
     let statement = client.prepare_cached(&sql.rollup_rows_by_id).await?;
     client
         .query(&statement, &[&ids])
@@ -107,7 +107,7 @@ pub async fn rows_by_id(
 }
 
 /// How many rows have `"startTime" >= from`.
-pub async fn recent_count(client: &Object, from: NaiveDateTime) -> Result<i64, ApiError> {
+pub async fn recent_count(client: &Object, from: NaiveDateTime) -> Result<i64, DbError> {
     let statement = client.prepare_cached(RECENT_COUNT).await?;
     let row = client.query_one(&statement, &[&from]).await?;
     get(&row, "n")
@@ -117,7 +117,7 @@ pub async fn recent_count(client: &Object, from: NaiveDateTime) -> Result<i64, A
 pub async fn recent_ids(
     client: &Object,
     from: NaiveDateTime,
-) -> Result<Vec<(String, NaiveDateTime)>, ApiError> {
+) -> Result<Vec<(String, NaiveDateTime)>, DbError> {
     let statement = client.prepare_cached(RECENT_IDS).await?;
     client
         .query(&statement, &[&from])
@@ -132,7 +132,7 @@ pub async fn hour_counts(
     client: &Object,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<BTreeMap<NaiveDateTime, i64>, ApiError> {
+) -> Result<BTreeMap<NaiveDateTime, i64>, DbError> {
     let statement = client.prepare_cached(HOUR_COUNTS).await?;
     client
         .query(&statement, &[&from, &to])
@@ -143,7 +143,7 @@ pub async fn hour_counts(
 }
 
 /// Updates plus deletes ever counted on the table, when the statistics can be trusted.
-pub async fn table_changes(client: &Object) -> Result<Option<i64>, ApiError> {
+pub async fn table_changes(client: &Object) -> Result<Option<i64>, DbError> {
     let statement = client.prepare_cached(TABLE_ACTIVITY).await?;
     let row = client.query_opt(&statement, &[]).await?;
     Ok(match row {

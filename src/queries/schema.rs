@@ -4,19 +4,19 @@ use deadpool_postgres::Object;
 
 use super::{get, SpendLogsColumns, Statements};
 use crate::config::AgentSource;
-use crate::error::ApiError;
+use crate::db::DbError;
 
 const PING: &str = include_str!("../../sql/ping.sql");
 const SPENDLOGS_COLUMNS: &str = include_str!("../../sql/spendlogs_columns.sql");
 
-pub async fn ping(client: &Object) -> Result<(), ApiError> {
+pub async fn ping(client: &Object) -> Result<(), DbError> {
     let statement = client.prepare_cached(PING).await?;
     client.query_one(&statement, &[]).await?;
     Ok(())
 }
 
 /// The columns of "LiteLLM_SpendLogs"; empty when the table does not exist.
-pub async fn spendlogs_columns(client: &Object) -> Result<SpendLogsColumns, ApiError> {
+pub async fn spendlogs_columns(client: &Object) -> Result<SpendLogsColumns, DbError> {
     let rows = client.query(SPENDLOGS_COLUMNS, &[]).await?;
     let names = rows
         .iter()
@@ -81,7 +81,7 @@ impl AgentSourceCensus {
 pub async fn agent_source_census(
     client: &Object,
     sql: &Statements,
-) -> Result<AgentSourceCensus, ApiError> {
+) -> Result<AgentSourceCensus, DbError> {
     let row = client.query_one(&sql.agent_source_census, &[]).await?;
     Ok(AgentSourceCensus {
         sampled: get(&row, "sampled")?,

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 
 use super::{get, PageScope, Statements};
-use crate::error::ApiError;
+use crate::db::DbError;
 use crate::params::AgentQuery;
 use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
 
@@ -15,7 +15,7 @@ pub async fn sessions(
     q: &AgentQuery,
     session: Option<&str>,
     user: Option<&str>,
-) -> Result<Vec<SessionSummary>, ApiError> {
+) -> Result<Vec<SessionSummary>, DbError> {
     let statement = client.prepare_cached(&sql.sessions).await?;
     let rows = client
         .query(
@@ -63,7 +63,7 @@ pub async fn users(
     client: &Object,
     sql: &Statements,
     q: &AgentQuery,
-) -> Result<Vec<UserSummary>, ApiError> {
+) -> Result<Vec<UserSummary>, DbError> {
     let statement = client.prepare_cached(&sql.users).await?;
     let rows = client
         .query(
@@ -100,7 +100,7 @@ pub async fn catalog(
     sql: &Statements,
     start: NaiveDateTime,
     end: NaiveDateTime,
-) -> Result<Vec<CatalogEntry>, ApiError> {
+) -> Result<Vec<CatalogEntry>, DbError> {
     let statement = client.prepare_cached(&sql.agent_catalog).await?;
     let rows = client.query(&statement, &[&start, &end]).await?;
     rows.iter()
@@ -143,7 +143,7 @@ pub async fn session_requests(
     after_id: &str,
     fetch: i64,
     scope: PageScope<'_>,
-) -> Result<Vec<SessionRequestRow>, ApiError> {
+) -> Result<Vec<SessionRequestRow>, DbError> {
     let base: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
         &q.agent.name,
         &q.agent.version,

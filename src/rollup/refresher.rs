@@ -19,7 +19,7 @@ use deadpool_postgres::Object;
 use super::store::{from_micros, hour_of, micros, tokens_fit, MICROS_PER_HOUR};
 use super::Rollup;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::db::DbError;
 use crate::queries::rollup as q;
 use crate::queries::Statements;
 
@@ -73,7 +73,7 @@ pub async fn run(rollup: Arc<Rollup>, db: Arc<Db>) {
                 }
                 tokio::time::sleep(rollup.settings.refresh_interval).await;
             }
-            Err(ApiError::SourceUnavailable(why)) => {
+            Err(DbError::SourceUnavailable(why)) => {
                 rollup.disable(&why);
             }
             Err(e) => {
@@ -103,11 +103,11 @@ fn announce_ready(rollup: &Rollup, started: Instant) {
     }
 }
 
-async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, ApiError> {
+async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, DbError> {
     let client = db.background_client().await?;
     let sql = db.statements(&client).await?;
     if let Some(why) = &sql.source_unavailable {
-        return Err(ApiError::SourceUnavailable(why.clone()));
+        return Err(DbError::SourceUnavailable(why.clone()));
     }
     let now = rollup.clock.now();
     let now_us = micros(now);
@@ -156,7 +156,7 @@ async fn sync_recent(
     client: &Object,
     sql: &Statements,
     floor: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let floor_time = from_micros(floor);
     let (ours, first_time) = {
         let store = rollup.store.read().map_err(poisoned)?;
@@ -224,7 +224,7 @@ async fn load_older_chunk(
     horizon: i64,
     covered: i64,
     floor: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     // Hour-aligned below the first (unaligned) boundary, so reconciliation sees whole hours.
     let from = ((covered - state.chunk).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR).max(horizon);
     match q::rows_between(client, sql, from_micros(from), from_micros(covered)).await {
@@ -235,7 +235,7 @@ async fn load_older_chunk(
             store.set_covered_from(from);
             Ok(())
         }
-        Err(ApiError::QueryTimeout) if state.chunk > MIN_CHUNK => {
+        Err(DbError::Timeout) if state.chunk > MIN_CHUNK => {
             state.chunk = (state.chunk / 2).max(MIN_CHUNK);
             log::info!(
                 "rollup warm-up: a chunk hit the statement timeout; loading {} minutes at a time",
@@ -254,7 +254,7 @@ async fn reconcile(
     sql: &Statements,
     covered: i64,
     floor: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let from = covered.div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR
         + if covered % MICROS_PER_HOUR == 0 {
             0
@@ -299,7 +299,7 @@ async fn reload_hour(
     sql: &Statements,
     hour: i64,
     floor: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), DbError> {
     let (from, to) = (hour * MICROS_PER_HOUR, (hour + 1) * MICROS_PER_HOUR);
     let rows = q::rows_between(client, sql, from_micros(from), from_micros(to)).await?;
     check_tokens_fit(&rows)?;
@@ -312,11 +312,11 @@ async fn reload_hour(
 
 /// Token counts are INTEGER in LiteLLM's schema and kept as 32-bit numbers; a fork with larger
 /// values would not fit, so refuse (SQL then answers everything) instead of miscounting.
-fn check_tokens_fit(rows: &[q::LoadedRow]) -> Result<(), ApiError> {
+fn check_tokens_fit(rows: &[q::LoadedRow]) -> Result<(), DbError> {
     if rows.iter().filter_map(|r| r.agent.as_ref()).all(tokens_fit) {
         return Ok(());
     }
-    Err(ApiError::SourceUnavailable(
+    Err(DbError::SourceUnavailable(
         "token counts beyond the 32-bit range found; this database is served by SQL only"
             .to_string(),
     ))
@@ -326,6 +326,6 @@ fn duration_us(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4)
 }
 
-fn poisoned<T>(_: T) -> ApiError {
-    ApiError::Internal("rollup lock poisoned".to_string())
+fn poisoned<T>(_: T) -> DbError {
+    DbError::Internal("rollup lock poisoned".to_string())
 }

@@ -40,7 +40,7 @@ impl HealthStatus {
 /// slow queries does not fail the checks) within [`HEALTH_TIMEOUT`], reused for a second; any
 /// failure is a 503 whose body says only "database unavailable" (the cause is logged).
 async fn database_answers(state: &AppState) -> Result<(), ApiError> {
-    state.db.health(HEALTH_TIMEOUT).await
+    Ok(state.db.health(HEALTH_TIMEOUT).await?)
 }
 
 /// Database health.

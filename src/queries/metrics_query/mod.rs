@@ -7,7 +7,7 @@ use tokio_postgres::types::ToSql;
 pub mod request;
 
 use super::{get, Statements};
-use crate::error::ApiError;
+use crate::db::DbError;
 use request::{build_sql, MetricsRequest};
 
 /// One result row: a group's totals (bucket None) or one bucket of it.
@@ -27,7 +27,7 @@ pub async fn metrics_query(
     start: NaiveDateTime,
     end: NaiveDateTime,
     boundaries: &[NaiveDateTime],
-) -> Result<Vec<MetricsRow>, ApiError> {
+) -> Result<Vec<MetricsRow>, DbError> {
     let text = build_sql(&sql.metrics_template, &sql.metrics_fragments, request);
     let filters: Vec<&Vec<String>> = request.filters.iter().map(|(_, values)| values).collect();
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![&start, &end, &boundaries];

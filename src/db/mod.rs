@@ -1,6 +1,10 @@
 //! The connection pool (read-only and time-bounded at the Postgres level) and the per-database
 //! facts learned on first contact: which columns exist and hence which SQL to run.
 
+mod error;
+
+pub use error::DbError;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +18,6 @@ use tokio_postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{AgentSource, ConfigError, SessionSource, Settings};
-use crate::error::ApiError;
 use crate::queries::{self, SpendLogsColumns, Statements};
 
 /// How long a request waits for a pooled connection, or for a new one to be made.
@@ -179,7 +182,7 @@ pub struct Db {
     /// One connection for the health checks, so that they never wait behind queries.
     health: Pool,
     /// The last health check's outcome and when it was taken (see [`Db::health`]).
-    health_cache: tokio::sync::Mutex<Option<(Instant, Result<(), ApiError>)>>,
+    health_cache: tokio::sync::Mutex<Option<(Instant, Result<(), DbError>)>>,
     source: AgentSource,
     session: SessionSource,
     statements: OnceCell<Arc<Statements>>,
@@ -205,7 +208,7 @@ impl Db {
     }
 
     /// The background connection (waits up to [`POOL_TIMEOUT`]).
-    pub async fn background_client(&self) -> Result<Object, ApiError> {
+    pub async fn background_client(&self) -> Result<Object, DbError> {
         Ok(self.background.get().await?)
     }
 
@@ -217,17 +220,9 @@ impl Db {
         self.source
     }
 
-    /// A pooled connection, or 503 within [`POOL_TIMEOUT`]. A request is admitted first
-    /// (admission.rs): beyond the bound on concurrent SQL work it gets 503/429 at once.
-    pub async fn client(&self) -> Result<Object, ApiError> {
-        crate::admission::admit_database()?;
-        Ok(self.pool.get().await?)
-    }
-
-    /// A pooled connection for reads by primary key of rows the rollup named: one page, a few
-    /// milliseconds, so not counted by admission control (which bounds work that grows with the
-    /// window). Code that falls back to scanning the window asks `admit_database` first.
-    pub async fn keyed_client(&self) -> Result<Object, ApiError> {
+    /// A pooled connection, or [`DbError::Unavailable`] within [`POOL_TIMEOUT`]. How much SQL
+    /// work runs at once is bounded above this layer (answers.rs admits a request first).
+    pub async fn client(&self) -> Result<Object, DbError> {
         Ok(self.pool.get().await?)
     }
 
@@ -236,7 +231,7 @@ impl Db {
     /// nodes and kubelets cost at most one query a second; checks never queue behind each other:
     /// probes arriving while one runs take its outcome, failure included. A failure is not
     /// reused later, so a database that comes back is seen at once.
-    pub async fn health(&self, timeout: Duration) -> Result<(), ApiError> {
+    pub async fn health(&self, timeout: Duration) -> Result<(), DbError> {
         let asked = Instant::now();
         let mut cache = self.health_cache.lock().await;
         if let Some((at, outcome)) = cache.as_ref() {
@@ -251,9 +246,9 @@ impl Db {
         };
         let outcome = match tokio::time::timeout(timeout, check).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(ApiError::DatabaseUnavailable(why))) => Err(ApiError::DatabaseUnavailable(why)),
-            Ok(Err(other)) => Err(ApiError::DatabaseUnavailable(other.to_string())),
-            Err(_) => Err(ApiError::DatabaseUnavailable(format!(
+            Ok(Err(DbError::Unavailable(why))) => Err(DbError::Unavailable(why)),
+            Ok(Err(other)) => Err(DbError::Unavailable(other.to_string())),
+            Err(_) => Err(DbError::Unavailable(format!(
                 "SELECT 1 did not answer within {} s",
                 timeout.as_secs()
             ))),
@@ -263,34 +258,29 @@ impl Db {
     }
 
     /// A connection and the SQL for this database, ready to query agent data.
-    pub async fn agent_client(&self) -> Result<(Object, Arc<Statements>), ApiError> {
+    pub async fn agent_client(&self) -> Result<(Object, Arc<Statements>), DbError> {
         self.agent_client_from(self.client().await?).await
-    }
-
-    /// [`Db::agent_client`] for reads by primary key (see [`Db::keyed_client`]).
-    pub async fn agent_keyed_client(&self) -> Result<(Object, Arc<Statements>), ApiError> {
-        self.agent_client_from(self.keyed_client().await?).await
     }
 
     async fn agent_client_from(
         &self,
         client: Object,
-    ) -> Result<(Object, Arc<Statements>), ApiError> {
+    ) -> Result<(Object, Arc<Statements>), DbError> {
         let statements = self.statements(&client).await?;
         if let Some(why) = &statements.source_unavailable {
-            return Err(ApiError::SourceUnavailable(why.clone()));
+            return Err(DbError::SourceUnavailable(why.clone()));
         }
         Ok((client, statements))
     }
 
     /// The SQL rendered for this database's columns, detected once on the first connection. A
     /// failure (database down, table missing) is not remembered: the next request tries again.
-    pub async fn statements(&self, client: &Object) -> Result<Arc<Statements>, ApiError> {
+    pub async fn statements(&self, client: &Object) -> Result<Arc<Statements>, DbError> {
         self.statements
             .get_or_try_init(|| async {
                 let columns = queries::spendlogs_columns(client).await?;
                 if columns.is_empty() {
-                    return Err(ApiError::SourceUnavailable(
+                    return Err(DbError::SourceUnavailable(
                         "table \"LiteLLM_SpendLogs\" was not found: point DATABASE_URL at the \
                          database LiteLLM writes"
                             .to_string(),
