@@ -9,12 +9,12 @@ use deadpool_postgres::Object;
 
 use crate::admission;
 use crate::cursor::{split_page, Cursor};
-use crate::db::DbError;
 use crate::error::ApiError;
 use crate::params::{AgentParams, AgentQuery, PageParams};
 use crate::provenance::{Answer, Source};
 use crate::queries::metrics_query::request::MetricsRequest;
 use crate::queries::summaries::{session_requests, SessionRequestRow};
+use crate::queries::DbError;
 use crate::queries::{self, MetricsRow, PagePosition, PageScope, PagedRow, Statements};
 use crate::rollup::store::Store;
 use crate::rollup::PageCandidates;

@@ -6,6 +6,7 @@
 //! parameters.
 
 mod agent_stats;
+mod error;
 pub mod metrics_query;
 mod pages;
 pub mod rollup;
@@ -15,6 +16,7 @@ pub mod summaries;
 use std::collections::HashSet;
 
 pub use agent_stats::{agent_has_replies, agent_has_rows, agent_stats, session_has_replies};
+pub use error::DbError;
 pub use metrics_query::{metrics_query, MetricsRow};
 pub use pages::{
     messages_page, usage_page, MessageRow, PagePosition, PageScope, PagedRow, UsageRow,
@@ -22,7 +24,6 @@ pub use pages::{
 pub use schema::{agent_source_census, ping, spendlogs_columns, AgentSourceCensus};
 
 use crate::config::{AgentSource, SessionSource};
-use crate::db::DbError;
 use metrics_query::request::{self as metrics_request, Fragments};
 
 const AGENT_STATS: &str = include_str!("../../sql/agent_stats.sql");

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 
 use super::{get, PageScope, Statements};
-use crate::db::DbError;
 use crate::params::AgentQuery;
+use crate::queries::DbError;
 use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
 
 /// Sessions of the agent version in the window (one, or those of one user, when given).

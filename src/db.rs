@@ -1,9 +1,7 @@
 //! The connection pool (read-only and time-bounded at the Postgres level) and the per-database
 //! facts learned on first contact: which columns exist and hence which SQL to run.
 
-mod error;
-
-pub use error::DbError;
+pub use crate::queries::DbError;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The database layer's error: what went wrong reaching or querying Postgres, with nothing of
-//! HTTP in it. db/ and queries/ return it; error.rs turns it into a problem at the edge.
+//! HTTP in it. queries/ and db.rs return it; error.rs turns it into a problem at the edge.
 
 use std::fmt;
 
