@@ -8,7 +8,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Days a window spans when a request names none.
+/// The window when none of `days`, `start`, `end` is given, and the length a lone `end` looks
+/// back.
 pub const DEFAULT_DAYS: u32 = 7;
 
 /// Where "now" comes from. The service uses the system clock; tests pin it so that expected

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use common::{fixture, spawn_app_with, test_settings, with_database, TestDb};
 use litellm_analytics::db::build_pool;
-use litellm_analytics::error::ApiError;
+use litellm_analytics::queries::DbError;
 
 /// The local server's TLS certificate file, when it has TLS on and we can read the file.
 async fn server_certificate(db: &TestDb) -> Option<PathBuf> {
@@ -75,7 +75,7 @@ async fn require_uses_verified_tls_or_fails_with_503() {
             assert!(detail.starts_with("database unavailable"), "{detail}");
             // ...while the cause, logged, names the certificate.
             let pool = build_pool(&test_settings(&url)).unwrap();
-            let cause = ApiError::from(pool.get().await.unwrap_err())
+            let cause = DbError::from(pool.get().await.unwrap_err())
                 .to_string()
                 .to_lowercase();
             assert!(

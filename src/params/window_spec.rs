@@ -17,8 +17,6 @@ pub enum WindowSpec {
     Since(NaiveDateTime, Tz),
 }
 
-/// The window when none of `days`, `start`, `end` is given, and the length a lone `end` looks back.
-
 impl WindowSpec {
     /// The window at `now` (`days` and a lone `start` depend on it).
     pub fn at(self, now: NaiveDateTime) -> Window {

@@ -422,7 +422,7 @@ async fn compute(
                 .collect(),
             None => vec![window.start, window.end_exclusive()],
         };
-        let answer = answers::metrics_rows(&state, &request, &window, &boundaries).await?;
+        let answer = answers::metrics_rows(state, &request, &window, &boundaries).await?;
         let (as_of, source, rows) = (answer.as_of, answer.source, answer.value);
         let groups_found = rows.iter().filter(|r| r.bucket.is_none()).count();
         if granularity.is_some() && groups_found * buckets.len() > MAX_SERIES_POINTS {
