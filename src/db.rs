@@ -1,8 +1,6 @@
 //! The connection pool (read-only and time-bounded at the Postgres level) and the per-database
 //! facts learned on first contact: which columns exist and hence which SQL to run.
 
-pub use crate::queries::DbError;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +14,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{AgentSource, ConfigError, SessionSource, Settings};
+use crate::queries::error::DbError;
 use crate::queries::{self, SpendLogsColumns, Statements};
 
 /// How long a request waits for a pooled connection, or for a new one to be made.

@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 
 pub use responses::{AgentErrors, RequestLimits};
 

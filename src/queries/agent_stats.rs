@@ -5,7 +5,7 @@ use deadpool_postgres::Object;
 
 use super::{get, Statements};
 use crate::params::AgentQuery;
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 use crate::stats::{round_to, Latency, SeriesStats, Stats};
 
 /// Stats for each bucket `[boundaries[i], boundaries[i + 1])` and for the whole window.

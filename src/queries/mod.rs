@@ -6,7 +6,7 @@
 //! parameters.
 
 mod agent_stats;
-mod error;
+pub mod error;
 pub mod metrics_query;
 mod pages;
 pub mod rollup;

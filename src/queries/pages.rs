@@ -8,7 +8,7 @@ use deadpool_postgres::Object;
 use super::{get, Statements};
 use crate::cursor::Cursor;
 use crate::params::AgentQuery;
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 
 /// Where a page starts: strictly older than this (`"startTime"`, `request_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use deadpool_postgres::Object;
 
 use super::{get, Statements};
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 
 const RECENT_COUNT: &str = include_str!("../../sql/rollup_recent_count.sql");
 const RECENT_IDS: &str = include_str!("../../sql/rollup_recent_ids.sql");

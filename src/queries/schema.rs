@@ -4,7 +4,7 @@ use deadpool_postgres::Object;
 
 use super::{get, SpendLogsColumns, Statements};
 use crate::config::AgentSource;
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 
 const PING: &str = include_str!("../../sql/ping.sql");
 const SPENDLOGS_COLUMNS: &str = include_str!("../../sql/spendlogs_columns.sql");

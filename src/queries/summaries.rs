@@ -5,7 +5,7 @@ use deadpool_postgres::Object;
 
 use super::{get, PageScope, Statements};
 use crate::params::AgentQuery;
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
 
 /// Sessions of the agent version in the window (one, or those of one user, when given).

@@ -19,7 +19,7 @@ use deadpool_postgres::Object;
 use super::store::{from_micros, hour_of, micros, tokens_fit, MICROS_PER_HOUR};
 use super::Rollup;
 use crate::db::Db;
-use crate::db::DbError;
+use crate::queries::error::DbError;
 use crate::queries::rollup as q;
 use crate::queries::Statements;
 

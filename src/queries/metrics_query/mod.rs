@@ -7,7 +7,7 @@ use tokio_postgres::types::ToSql;
 pub mod request;
 
 use super::{get, Statements};
-use crate::queries::DbError;
+use crate::queries::error::DbError;
 use request::{build_sql, MetricsRequest};
 
 /// One result row: a group's totals (bucket None) or one bucket of it.
