@@ -267,7 +267,8 @@ pub async fn session_has_replies(
 
 /// The agent version's users in the window; 404 when it has no rows there.
 pub async fn users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
-    found_or_not(state, q, all_users(state, q).await?).await
+    let answer = all_users(state, q).await?;
+    found_or_not(state, q, answer).await
 }
 
 /// The agent version's sessions in the window (only one user's, when given); 404 when it has
@@ -277,7 +278,8 @@ pub async fn sessions(
     q: &AgentQuery,
     user: Option<&str>,
 ) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
-    found_or_not(state, q, all_sessions(state, q, user).await?).await
+    let answer = all_sessions(state, q, user).await?;
+    found_or_not(state, q, answer).await
 }
 
 /// `answer`, or 404 when it is empty because the agent version has no rows in the window.

@@ -32,7 +32,7 @@ pub struct Cursor {
 }
 
 /// Why a cursor is refused. With several replicas, a cursor signed by another pod is refused too
-/// unless they share `CURSOR_SECRET` (README, "Cursors").
+/// unless they share `CURSOR_SECRET` (docs/security.md).
 pub const NOT_ISSUED_HERE: &str = "is not a cursor this API issued (or it was issued by an \
      instance with another CURSOR_SECRET, or before a restart without one); pass next_cursor \
      from the previous page unchanged, or omit cursor to start again from the first page";
