@@ -16,10 +16,10 @@
 //! = 4; requester_copy m-2 m-3 m-6 = 3; metadata m-4 = 1; auto (slm if it names an agent, else
 //! body, else copy) m-1 m-2 m-3 m-5 m-6 m-7 m-8 = 7.
 
-use crate::helpers::TestApp;
-use crate::helpers::{agent_query, ts, Agent, Place, Row, TestDb};
 use litellm_analytics::config::AgentSource;
 use serde_json::json;
+
+use crate::helpers::{agent_query, ts, Agent, Place, Row, TestApp, TestDb};
 
 fn now() -> chrono::NaiveDateTime {
     ts("2024-12-05 14:30:00")

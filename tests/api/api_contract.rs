@@ -3,11 +3,12 @@
 //! LiteLLM's column everywhere, browsers can read the documented headers, blank and unknown query
 //! parameters, the OpenAPI security declaration and Swagger UI's configuration.
 
+use litellm_analytics::config::CorsOrigins;
+use serde_json::{json, Value};
+
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::{agent_query, invalid_param_names};
 use crate::helpers::{ts, Agent, Place, Row, TestApp, TestDb};
-use litellm_analytics::config::CorsOrigins;
-use serde_json::{json, Value};
 
 /// `field` of every entry of `list`.
 fn column(list: &Value, field: &str) -> Vec<Value> {
@@ -542,11 +543,12 @@ async fn cors_allows_listed_origins_only() {
     assert_eq!(other.status(), 200);
     assert!(other.headers().get("access-control-allow-origin").is_none());
 
+    // The default: any origin ("*").
     let open = TestApp::builder()
         .database(&db)
         .now(fixture::now())
         .spawn()
-        .await; // default: *
+        .await;
     let any = open
         .http
         .get(format!("{}/health", open.address))

@@ -1,11 +1,11 @@
 //! Caller mistakes get a 422 (or 404/405) problem+json that says how to fix the request, and
 //! names full of SQL metacharacters are plain data.
 
-use crate::helpers::AGENT_ENDPOINTS;
-
 use crate::helpers::fixture::{self, NAME, VERSION};
-use crate::helpers::{agent_query, enc, ts, Agent, Place, Row, TestApp, TestDb};
-use serde_json::Value;
+use crate::helpers::AGENT_ENDPOINTS;
+use crate::helpers::{
+    agent_query, enc, invalid_param_names, ts, Agent, Place, Row, TestApp, TestDb,
+};
 
 async fn app_with_fixture() -> TestApp {
     TestApp::builder()
@@ -15,15 +15,6 @@ async fn app_with_fixture() -> TestApp {
         .await
 }
 
-fn invalid_names(problem: &Value) -> Vec<String> {
-    problem["invalid_params"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no invalid_params: {problem}"))
-        .iter()
-        .map(|p| p["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn missing_parameters_are_422_naming_each_one() {
     let app = app_with_fixture().await;
@@ -31,14 +22,18 @@ async fn missing_parameters_are_422_naming_each_one() {
         // Without days, start and end the window is the last 7 days: only the agent is missing.
         let problem = app.get_problem(endpoint, 422).await;
         assert_eq!(
-            invalid_names(&problem),
+            invalid_param_names(&problem),
             ["agent_name", "agent_version"],
             "{endpoint}"
         );
         let problem = app
             .get_problem(&format!("{endpoint}?agent_name={NAME}&days=7"), 422)
             .await;
-        assert_eq!(invalid_names(&problem), ["agent_version"], "{endpoint}");
+        assert_eq!(
+            invalid_param_names(&problem),
+            ["agent_version"],
+            "{endpoint}"
+        );
     }
 }
 
@@ -72,7 +67,11 @@ async fn empty_and_over_long_strings_are_422() {
     for endpoint in AGENT_ENDPOINTS {
         for (query, param) in &cases {
             let problem = app.get_problem(&format!("{endpoint}?{query}"), 422).await;
-            assert_eq!(invalid_names(&problem), [*param], "{endpoint}?{query}");
+            assert_eq!(
+                invalid_param_names(&problem),
+                [*param],
+                "{endpoint}?{query}"
+            );
         }
     }
     // The longest allowed values are fine (and simply not found).
@@ -112,7 +111,7 @@ async fn days_outside_the_allowed_set_is_422_listing_the_allowed_values() {
                     422,
                 )
                 .await;
-            assert_eq!(invalid_names(&problem), ["days"], "days={days}");
+            assert_eq!(invalid_param_names(&problem), ["days"], "days={days}");
             let detail = problem["detail"].as_str().unwrap();
             assert!(detail.contains("1, 2, 7, 15, 20"), "{detail}");
         }
@@ -129,14 +128,14 @@ async fn bad_limit_and_cursor_are_422() {
             let problem = app
                 .get_problem(&format!("{endpoint}?{base}&limit={}", enc(limit)), 422)
                 .await;
-            assert_eq!(invalid_names(&problem), ["limit"], "limit={limit}");
+            assert_eq!(invalid_param_names(&problem), ["limit"], "limit={limit}");
             assert!(problem["detail"].as_str().unwrap().contains("1 to 1000"));
         }
         for cursor in ["garbage", "djEuMS4yLjM", "%FF%FE"] {
             let problem = app
                 .get_problem(&format!("{endpoint}?{base}&cursor={cursor}"), 422)
                 .await;
-            assert_eq!(invalid_names(&problem), ["cursor"], "cursor={cursor}");
+            assert_eq!(invalid_param_names(&problem), ["cursor"], "cursor={cursor}");
         }
         // Every mistake in one answer.
         let problem = app
@@ -146,7 +145,7 @@ async fn bad_limit_and_cursor_are_422() {
             )
             .await;
         assert_eq!(
-            invalid_names(&problem),
+            invalid_param_names(&problem),
             ["agent_version", "days", "limit", "cursor"]
         );
     }

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use litellm_analytics::config::Settings;
+
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::{agent_query, Agent, Place, Row, TestApp, TestDb};
-use litellm_analytics::config::Settings;
 
 /// The app on `db`, every request by SQL (the rollup off), tuned by `tune`.
 async fn app_on(db: &TestDb, tune: impl FnOnce(&mut Settings)) -> TestApp {

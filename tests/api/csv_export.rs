@@ -1,11 +1,11 @@
 //! CSV export (`format=csv` or `Accept: text/csv`) of lists and series, read back with the csv
 //! crate. Numbers come from the operations fixture (helpers/ops.rs).
 
-use crate::helpers;
-use crate::helpers::TestApp;
 use std::collections::HashSet;
 
+use crate::helpers;
 use crate::helpers::ops::{self, PAY, TRICKY_REPLY, V2};
+use crate::helpers::TestApp;
 use crate::helpers::TestDb;
 
 /// A CSV answer: status, content type, Content-Disposition, raw body.

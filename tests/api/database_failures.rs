@@ -1,16 +1,16 @@
 //! The database is down, slow, locked, missing or the wrong one: the API answers honest 503/504
 //! problems (never a 200 with zeros) and recovers by itself. And it can never write.
 
-use crate::helpers;
-use crate::helpers::AGENT_ENDPOINTS;
-
 use std::time::{Duration, Instant};
 
-use crate::helpers::fixture::{self, NAME, VERSION};
-use crate::helpers::forwarder::{postgres_port, Forwarder};
-use crate::helpers::{agent_query, test_settings, with_database, TestApp, TestDb};
 use litellm_analytics::db::build_pool;
 use tokio::net::TcpListener;
+
+use crate::helpers;
+use crate::helpers::fixture::{self, NAME, VERSION};
+use crate::helpers::forwarder::{postgres_port, Forwarder};
+use crate::helpers::AGENT_ENDPOINTS;
+use crate::helpers::{agent_query, test_settings, with_database, TestApp, TestDb};
 
 /// A local port with nothing listening on it.
 async fn closed_port() -> u16 {

@@ -1,13 +1,13 @@
 //! `sslmode=require` in DATABASE_URL: connections are TLS, verified against the system roots
 //! plus DB_TLS_CA_FILE (what managed databases such as RDS with rds.force_ssl need).
 
-use crate::helpers;
-use crate::helpers::TestApp;
 use std::path::PathBuf;
 
-use crate::helpers::{fixture, test_settings, with_database, TestDb};
 use litellm_analytics::db::build_pool;
 use litellm_analytics::queries::DbError;
+
+use crate::helpers;
+use crate::helpers::{fixture, test_settings, with_database, TestApp, TestDb};
 
 /// The local server's TLS certificate file, when it has TLS on and we can read the file.
 async fn server_certificate(db: &TestDb) -> Option<PathBuf> {
@@ -70,7 +70,9 @@ async fn require_uses_verified_tls_or_fails_with_503() {
 
             // Not trusting it (a self-signed certificate): refused, and the reason says so.
             // Debian keeps its snakeoil certificate in /etc/ssl/certs, which the system roots
-            // include; point them at the public CA bundle only.
+            // include; point them at the public CA bundle only. The variables stay set for the
+            // rest of the test process; only pools with sslmode=require read them, and no other
+            // test asks for TLS.
             std::env::set_var("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt");
             std::env::set_var("SSL_CERT_DIR", "/nonexistent");
             let app = TestApp::builder()

@@ -1,12 +1,11 @@
 //! What a deployment behind a load balancer relies on: split health checks, a drain on SIGTERM
 //! that drops no request, request ids, and client addresses from trusted proxies.
 
-use crate::helpers::TestApp;
 use std::time::{Duration, Instant};
 
 use crate::helpers::binary::RunningBinary;
 use crate::helpers::fixture::{self, NAME, VERSION};
-use crate::helpers::{agent_query, Agent, Place, Row, TestDb};
+use crate::helpers::{agent_query, Agent, Place, Row, TestApp, TestDb};
 
 #[tokio::test]
 async fn liveness_never_touches_the_database_but_readiness_does() {

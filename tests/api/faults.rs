@@ -2,16 +2,17 @@
 //! credentials, and what the log may never contain. A private Postgres server (helpers/cluster.rs)
 //! is stopped for real; the shared one is left alone. Each test prints what it measured.
 
-use crate::helpers;
-use litellm_analytics::window::Clock;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use litellm_analytics::window::Clock;
+use tokio::sync::Mutex;
+
+use crate::helpers;
 use crate::helpers::binary::RunningBinary;
 use crate::helpers::cluster::Cluster;
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::{agent_query, TestApp, TestDb};
-use tokio::sync::Mutex;
 
 const PASSWORD: &str = "Pg-Sup3r-Secret-7781";
 const REPLY: &str = "Your refund of $12 is approved";

@@ -1,14 +1,15 @@
 //! API keys, rate limits, request limits, security headers and hidden message content, through
 //! the real HTTP stack (fixture: helpers/fixture.rs, support-bot 1.0.0, and helpers/ops.rs).
 
-use crate::helpers;
 use std::time::{Duration, Instant};
 
-use crate::helpers::fixture::{self, NAME, VERSION};
-use crate::helpers::{agent_query, TestApp, TestDb};
 use litellm_analytics::config::{CorsOrigins, Settings};
 use litellm_analytics::guard::constant_time_eq;
 use serde_json::Value;
+
+use crate::helpers;
+use crate::helpers::fixture::{self, NAME, VERSION};
+use crate::helpers::{agent_query, TestApp};
 
 const KEY: &str = "la-test-key-0123456789abcdef";
 const OTHER_KEY: &str = "la-second-key-fedcba9876543210";

@@ -2,11 +2,12 @@
 //! the configured source in place, every agent query is planned as an index scan on it — never
 //! a sequential scan of LiteLLM's table.
 
-use crate::helpers::{ts, TestDb};
 use chrono::{Duration, NaiveDateTime};
 use litellm_analytics::config::{AgentSource, SessionSource};
 use litellm_analytics::queries::{SpendLogsColumns, Statements};
 use tokio_postgres::types::ToSql;
+
+use crate::helpers::{ts, TestDb};
 
 const INDEXES: &str = include_str!("../../sql/indexes.sql");
 

@@ -24,10 +24,11 @@
 
 use std::time::Duration;
 
-use crate::helpers::binary::RunningBinary;
-use crate::helpers::{agent_query, ts, TestApp, TestDb};
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
+
+use crate::helpers::binary::RunningBinary;
+use crate::helpers::{agent_query, ts, TestApp, TestDb};
 
 const FIXTURE: &str = include_str!("../fixtures/litellm_real_rows.sql");
 const NAME: &str = "real-bot";

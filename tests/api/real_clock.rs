@@ -1,9 +1,9 @@
 //! With the system clock: the window is measured back from the real "now" of each request.
 
-use crate::helpers::TestApp;
-use crate::helpers::{agent_query, Agent, Place, Row, TestDb};
 use chrono::{Duration, Utc};
 use litellm_analytics::window::Clock;
+
+use crate::helpers::{agent_query, Agent, Place, Row, TestApp};
 
 #[tokio::test]
 async fn window_follows_the_wall_clock() {

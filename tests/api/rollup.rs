@@ -2,16 +2,17 @@
 //! arrive, after rows are deleted, after rows are written late — and never serves data older
 //! than the staleness bound.
 
-use crate::helpers;
-use litellm_analytics::config::Settings;
-use litellm_analytics::window::Clock;
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDateTime;
+use litellm_analytics::config::Settings;
+use litellm_analytics::window::Clock;
+use serde_json::Value;
+
+use crate::helpers;
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::forwarder::{postgres_port, Forwarder};
 use crate::helpers::{agent_query, ts, Agent, Place, Row, TestApp, TestDb};
-use chrono::NaiveDateTime;
-use serde_json::Value;
 
 const SUMMARIES: [&str; 4] = [
     "/analytics/agent",
@@ -301,10 +302,12 @@ async fn a_stale_rollup_is_not_served() {
 
 #[tokio::test]
 async fn readiness_waits_for_the_rollup_while_summaries_are_answered_by_sql() {
-    let app = TestApp::builder().rows(&fixture::all_rows()).await;
+    let db = TestDb::create().await;
+    db.insert(&fixture::all_rows()).await;
     // The rollup's loader cannot read the table yet.
-    let locker = db
-        .lock_table()
+    let locker = db.lock_table().await;
+    let app = TestApp::builder()
+        .database(&db)
         .settings(fast_rollup)
         .now(fixture::now())
         .spawn()

@@ -2,18 +2,19 @@
 //! where only a process shows it): forged cursors, dates beyond the calendar, wrong-key guessing,
 //! keys in URLs, fail-open configuration, unsafe request ids, empty MCP tool names.
 
-use crate::helpers;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use crate::helpers::binary::RunningBinary;
-use crate::helpers::fixture::{self, NAME, VERSION};
-use crate::helpers::ops::{PAY, V2};
-use crate::helpers::{agent_query, invalid_param_names, ts, Agent, Place, Row, TestApp, TestDb};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
 use litellm_analytics::config::Settings;
+
+use crate::helpers;
+use crate::helpers::binary::RunningBinary;
+use crate::helpers::fixture::{self, NAME, VERSION};
+use crate::helpers::ops::{PAY, V2};
+use crate::helpers::{agent_query, invalid_param_names, ts, Agent, Place, Row, TestApp, TestDb};
 
 const KEY: &str = "la-test-key-0123456789abcdef";
 

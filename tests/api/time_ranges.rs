@@ -2,10 +2,10 @@
 //! time (America/New_York, 2024-11-03: 02:00 EDT → 01:00 EST, i.e. 06:00 UTC), and the anomaly
 //! flags of the daily series.
 
-use crate::helpers;
-use crate::helpers::TestApp;
-use crate::helpers::{enc, ts, Agent, Place, Row};
 use serde_json::{json, Value};
+
+use crate::helpers;
+use crate::helpers::{enc, ts, Agent, Place, Row, TestApp};
 
 const TZ_BOT: &str = "agent_name=tz-bot&agent_version=1";
 

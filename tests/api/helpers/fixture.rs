@@ -22,9 +22,10 @@
 //! Window starts (now − days×24h): days=1 → 12-04 14:30:00, 2 → 12-03 14:30, 7 → 11-28 14:30,
 //! 15 → 11-20 14:30, 20 → 11-15 14:30. sb-12 is after now and never counts.
 
-use super::{ts, Agent, Place, Row};
 use chrono::NaiveDateTime;
 use serde_json::json;
+
+use super::{ts, Agent, Place, Row};
 
 pub const NAME: &str = "support-bot";
 pub const VERSION: &str = "1.0.0";

@@ -25,8 +25,9 @@
 //! m02 11-10 (outside 20 days), m03 11-25 08:00 20/2 $0.0002; x01 12-05 07:00 pay-bot without a
 //! version, 5/5 $0.0001 100 ms; z01 12-05 06:00 no agent fields, gpt-4o-mini 1/1 $0 50 ms.
 
-use super::{ts, Agent, Place, Row};
 use chrono::NaiveDateTime;
+
+use super::{ts, Agent, Place, Row};
 
 pub const PAY: &str = "pay-bot";
 pub const V1: &str = "1.0.0";

@@ -1,10 +1,11 @@
 //! GET /activitytimeline: one zero-filled entry per UTC date of the window (expected values worked
 //! out by hand from helpers/fixture.rs). The twenty-day test checks /tokens-usage beside it.
 
+use serde_json::{json, Value};
+
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::json;
 use crate::helpers::{agent_query, TestApp};
-use serde_json::{json, Value};
 
 #[tokio::test]
 async fn seven_day_timeline_has_eight_zero_filled_dates() {

@@ -1,8 +1,9 @@
 //! GET /agents: the catalog of agents and versions, busiest first, on the operations fixture
 //! (helpers/ops.rs holds the table the numbers come from).
 
-use crate::helpers::ops::{self, MAIL, PAY, V1, V2};
 use serde_json::{json, Value};
+
+use crate::helpers::ops::{self, MAIL, PAY, V1, V2};
 
 #[tokio::test]
 async fn catalog_lists_agents_and_versions_busiest_first() {

@@ -1,9 +1,10 @@
 //! GET /agents/compare: versions side by side, relative to the first, on the operations fixture
 //! (helpers/ops.rs).
 
+use serde_json::{json, Value};
+
 use crate::helpers;
 use crate::helpers::ops::{self, PAY, V1, V2};
-use serde_json::{json, Value};
 
 #[tokio::test]
 async fn compare_puts_versions_side_by_side_relative_to_the_first() {

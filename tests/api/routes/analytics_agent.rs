@@ -2,12 +2,13 @@
 //! (helpers/fixture.rs) and, for cost, reliability and cache fields, from the operations fixture
 //! (helpers/ops.rs).
 
+use serde_json::{json, Value};
+
 use crate::helpers;
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::json;
 use crate::helpers::ops;
 use crate::helpers::{agent_query, TestApp, TestDb};
-use serde_json::{json, Value};
 
 /// The four metrics the spec defines (later fields: summary_carries_cost_reliability_and_cache_fields).
 fn spec_metrics(body: &Value) -> Value {

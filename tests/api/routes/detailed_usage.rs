@@ -1,10 +1,11 @@
 //! GET /detailed-usage: every request, newest first, and keyset paging (the paging tests walk
 //! /recentmessages too, which pages the same way).
 
-use crate::helpers::fixture::{self, NAME, VERSION};
-use crate::helpers::{agent_query, ts, Agent, Place, Row, TestApp, TestDb};
 use litellm_analytics::cursor::Cursor;
 use serde_json::{json, Value};
+
+use crate::helpers::fixture::{self, NAME, VERSION};
+use crate::helpers::{agent_query, ts, Agent, Place, Row, TestApp, TestDb};
 
 fn request_ids(list: &Value) -> Vec<String> {
     list.as_array()

@@ -1,8 +1,9 @@
 //! GET /latency: nearest-rank duration and time-to-first-token percentiles, worked out by hand
 //! from the operations fixture (helpers/ops.rs).
 
-use crate::helpers::ops::{self, PAY, V1};
 use serde_json::{json, Value};
+
+use crate::helpers::ops::{self, PAY, V1};
 
 #[tokio::test]
 async fn latency_percentiles_are_nearest_rank_over_the_window() {

@@ -1,9 +1,10 @@
 //! GET /metrics/query on the operations fixture (helpers/ops.rs holds the table the numbers come
 //! from). days=1 means from 2024-12-04 14:30.
 
+use serde_json::{json, Value};
+
 use crate::helpers::enc;
 use crate::helpers::ops::{self, MAIL, PAY, V1, V2};
-use serde_json::{json, Value};
 
 /// (key, totals) of each group.
 fn groups(body: &Value) -> Vec<(Value, Value)> {

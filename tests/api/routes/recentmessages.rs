@@ -1,8 +1,9 @@
 //! GET /recentmessages: the assistant's replies, newest first (paging: detailed_usage).
 
+use serde_json::{json, Value};
+
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::{agent_query, ts, Agent, Place, Row, TestApp};
-use serde_json::{json, Value};
 
 #[tokio::test]
 async fn recent_messages_hold_assistant_text_only() {

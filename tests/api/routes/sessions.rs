@@ -1,12 +1,13 @@
 //! GET /sessions: per-session totals, sorting, filtering and paging on the operations fixture
 //! (helpers/ops.rs holds the table the numbers come from).
 
+use litellm_analytics::config::SessionSource;
+use serde_json::{json, Value};
+
 use crate::helpers;
 use crate::helpers::json;
 use crate::helpers::ops::{self};
-use crate::helpers::{TestApp, TestDb};
-use litellm_analytics::config::SessionSource;
-use serde_json::{json, Value};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn sessions_carry_their_totals() {

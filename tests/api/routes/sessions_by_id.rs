@@ -1,9 +1,10 @@
 //! GET /sessions/{session_id}: one session's requests in order, with their errors, on the
 //! operations fixture (helpers/ops.rs).
 
+use serde_json::{json, Value};
+
 use crate::helpers::json;
 use crate::helpers::ops::{self, PAY, V2};
-use serde_json::{json, Value};
 
 #[tokio::test]
 async fn session_detail_lists_requests_in_order_with_errors() {

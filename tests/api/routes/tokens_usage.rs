@@ -1,11 +1,12 @@
 //! GET /tokens-usage: daily tokens, spend and cached tokens per UTC date, worked out by hand from
 //! helpers/fixture.rs and helpers/ops.rs.
 
+use serde_json::{json, Value};
+
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::json;
 use crate::helpers::ops;
 use crate::helpers::{agent_query, TestApp};
-use serde_json::{json, Value};
 
 #[tokio::test]
 async fn seven_day_tokens_per_date() {

@@ -1,8 +1,9 @@
 //! GET /users: per-user totals and sorting on the operations fixture (helpers/ops.rs).
 
+use serde_json::json;
+
 use crate::helpers::json;
 use crate::helpers::ops::{self};
-use serde_json::json;
 
 #[tokio::test]
 async fn users_carry_their_totals_and_sort() {
