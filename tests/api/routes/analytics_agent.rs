@@ -10,7 +10,7 @@ use crate::helpers::json;
 use crate::helpers::ops;
 use crate::helpers::{agent_query, TestApp, TestDb};
 
-/// The four metrics the spec defines (later fields: summary_carries_cost_reliability_and_cache_fields).
+/// The four metrics the spec defines (the later ones are checked on the operations fixture below).
 fn spec_metrics(body: &Value) -> Value {
     let m = &body["metrics"];
     json!({
