@@ -1,7 +1,8 @@
 //! Test harness for the `api` test binary: throw-away Postgres databases holding LiteLLM's table
 //! (db.rs), the real app on a random port built by `TestApp::builder()` (app.rs), fixture rows
-//! shaped like LiteLLM's (rows.rs) with two hand-worked fixtures (fixture.rs, ops.rs), and tools
-//! for what only a process or a real outage shows (binary.rs, cluster.rs, forwarder.rs).
+//! shaped like LiteLLM's (rows.rs) with two hand-worked fixtures (fixture.rs, ops.rs), field
+//! pickers for JSON answers (json.rs), and tools for what only a process or a real outage shows
+//! (binary.rs, cluster.rs, forwarder.rs).
 
 pub mod app;
 pub mod binary;
