@@ -1,32 +1,12 @@
-//! What a deployment behind a load balancer relies on: split health checks, a drain on SIGTERM
-//! that drops no request, request ids, and client addresses from trusted proxies.
+//! What a deployment behind a load balancer relies on: a drain on SIGTERM that drops no request,
+//! request ids, and client addresses from trusted proxies. The split health checks it also relies
+//! on are tested in routes::health.
 
 use std::time::{Duration, Instant};
 
 use crate::helpers::binary::RunningBinary;
 use crate::helpers::fixture::{self, NAME, VERSION};
 use crate::helpers::{agent_query, Agent, Place, Row, TestApp, TestDb};
-
-#[tokio::test]
-async fn liveness_never_touches_the_database_but_readiness_does() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    let app = TestApp::builder()
-        .database_url(&format!("postgres://postgres@127.0.0.1:{port}/postgres"))
-        .now(fixture::now())
-        .spawn()
-        .await;
-    let live = app.get_json("/health/live", 200).await;
-    assert_eq!(live["status"], "alive");
-    app.get_problem("/health/ready", 503).await;
-    app.get_problem("/health", 503).await;
-
-    let up = TestApp::builder().now(fixture::now()).spawn().await;
-    up.wait_for_status("/health/ready", 200).await;
-    assert_eq!(up.get_json("/health/ready", 200).await["status"], "ready");
-    assert_eq!(up.get_json("/health", 200).await["status"], "healthy");
-}
 
 #[tokio::test]
 async fn request_ids_are_echoed_or_generated() {
