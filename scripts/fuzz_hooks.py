@@ -3,7 +3,7 @@
 A `cursor` is valid only as the server issued it (a page's `next_cursor`); no schema can say which
 strings those are, so the fuzzer must not invent them: it would report every made-up cursor's 422 as
 "schema-valid request rejected". The cursor parameters are left out of the fuzzer's copy of the
-schema; tests/bad_input.rs and tests/lists.rs cover cursors.
+schema; tests/api/bad_input.rs and tests/api/routes/detailed_usage.rs cover cursors.
 """
 
 import schemathesis

@@ -14,7 +14,7 @@
 --   psql "$DATABASE_URL" -c 'CREATE INDEX CONCURRENTLY ...'
 -- If it fails midway it leaves an INVALID index: DROP INDEX CONCURRENTLY it and retry.
 -- The expressions must stay character-for-character equivalent to sql/sources/*.sql, or the
--- planner will not use them (tests/index_plans.rs checks this).
+-- planner will not use them (tests/api/index_plans.rs checks this).
 
 -- AGENT_METADATA_SOURCE=auto
 CREATE INDEX CONCURRENTLY IF NOT EXISTS "litellm_analytics_agent_auto_idx"
