@@ -4,9 +4,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::respond::{agent_list_csv, csv_first_page, shared};
+use super::respond::{agent_list_csv, shared};
 use crate::answers;
-use crate::csv_export::{filename, wants_csv, FormatParams};
+use crate::csv_export::{wants_csv, FormatParams};
 use crate::error::AgentErrors;
 use crate::error::ApiError;
 use crate::params::{AgentParams, AgentQuery, PageParams, TimeParams};
@@ -105,22 +105,10 @@ pub async fn detailed_usage(
     format: web::Query<FormatParams>,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req, &format)? {
-        // A whole-list export is expensive work: admitted before its first page.
-        crate::admission::admit_database()?;
-        let first = csv_first_page(&page, &state);
-        let answer = answers::agent_page::<UsageRow>(&state, &params, &first).await?;
-        let name = filename(&[
-            "detailed-usage",
-            &answer.value.query.agent.name,
-            &answer.value.query.agent.version,
-        ]);
         let items: fn(&AgentQuery, Vec<UsageRow>) -> Vec<UsageLog> =
             |q, rows| rows.into_iter().map(|r| UsageLog::new(q, r)).collect();
-        let walk_on = page.limit.is_none();
         let params = params.into_inner();
-        return Ok(agent_list_csv(
-            &req, state, params, answer, walk_on, items, &name,
-        ));
+        return agent_list_csv(&req, state, params, &page, "detailed-usage", items).await;
     }
     shared(&state, &req, || async {
         let answer = answers::agent_page::<UsageRow>(&state, &params, &page).await?;

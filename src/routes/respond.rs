@@ -8,10 +8,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::answers::{self, Page};
+use crate::admission;
+use crate::answers;
 use crate::csv_export::{
-    columns_of, csv_response, export_stream, to_csv, truncation_row, wants_csv, ExportLimits,
-    ExportPage, FormatParams,
+    columns_of, csv_response, export_stream, filename, to_csv, truncation_row, wants_csv,
+    ExportLimits, ExportPage, FormatParams,
 };
 use crate::error::ApiError;
 use crate::params::{AgentParams, AgentQuery, PageParams};
@@ -154,21 +155,28 @@ where
     with_provenance(response, as_of, source)
 }
 
-/// An agent's list (/detailed-usage, /recentmessages) as one CSV download: `first` is its first
-/// page, `items` turns rows into CSV lines; further pages come from the same page walker.
-pub fn agent_list_csv<T, R>(
+/// An agent's list (/detailed-usage, /recentmessages) as one CSV download named after `list`
+/// and the agent: the first page (the caller's `limit` rows, or the export's page size) is read
+/// before the response starts, so its errors are answered as problems; `items` turns rows into
+/// CSV lines; further pages come from the same page walker while the download streams.
+pub async fn agent_list_csv<T, R>(
     req: &HttpRequest,
     state: web::Data<AppState>,
     params: AgentParams,
-    first: Answer<Page<T>>,
-    walk_on: bool,
+    page: &PageParams,
+    list: &str,
     items: fn(&AgentQuery, Vec<T>) -> Vec<R>,
-    name: &str,
-) -> HttpResponse
+) -> Result<HttpResponse, ApiError>
 where
     T: PagedRow + 'static,
     R: Serialize + Default + Send + 'static,
 {
+    // A whole-list export is expensive work: admitted before its first page.
+    admission::admit_database()?;
+    let first = answers::agent_page::<T>(&state, &params, &csv_first_page(page, &state)).await?;
+    let agent = &first.value.query.agent;
+    let name = filename(&[list, &agent.name, &agent.version]);
+    let walk_on = page.limit.is_none();
     let (as_of, source, first) = (first.as_of, first.source, first.value);
     let first = ExportPage {
         rows: items(&first.query, first.rows),
@@ -191,7 +199,9 @@ where
             })
         }
     };
-    csv_pages(req, &state, name, first, walk_on, as_of, source, next_page)
+    Ok(csv_pages(
+        req, &state, &name, first, walk_on, as_of, source, next_page,
+    ))
 }
 
 /// Rows per page while a CSV export walks a list.
