@@ -1,6 +1,6 @@
 -- One chunk of the benchmark's LiteLLM_SpendLogs: sessions :first .. :last (psql variables), each
 -- of 1-9 requests, spread over the :days days before now minus :offset_minutes. Run by
--- bench/generate.sh; deterministic per chunk (setseed).
+-- bench/generate.sh (and by bench/run.sh's writer); deterministic per chunk (setseed).
 --
 -- Shape, modelled on a busy proxy storing prompts: 12 agents with skewed (Zipf-like) traffic and
 -- 1-3 versions each; the heaviest agent+version gets about a quarter of all requests. 3,000 users,
@@ -9,6 +9,27 @@
 -- body (plain keys + requester_metadata copy); ~5% of requests carry no agent fields. Every row
 -- stores its prompt (proxy_server_request) and reply, and metadata carries LiteLLM's
 -- model_map_information (~1.5 KB), so rows are ~3-4 KB and the JSON columns are TOASTed.
+--
+-- Optional psql variables change the shape (their defaults give exactly the data above):
+--   :single_share   share of sessions with exactly one request (default 0: all are 1-9), as on
+--                   proxies whose clients send a new session id per call;
+--   :heaviest_share share of sessions that go to support-bot 2.1.0 (default -1: the Zipf split
+--                   above); the other sessions follow the Zipf split, with support-bot's share
+--                   spread over three older versions so that 2.1.0 stays the heaviest (>= 0.1);
+--   :users          distinct agent_user_id values (default 3000).
+
+\if :{?single_share}
+\else
+\set single_share 0
+\endif
+\if :{?heaviest_share}
+\else
+\set heaviest_share -1
+\endif
+\if :{?users}
+\else
+\set users 3000
+\endif
 
 SELECT setseed(:seed) AS seeded \gset
 
@@ -94,31 +115,42 @@ FROM (
     SELECT
         g AS session_no,
         (now() AT TIME ZONE 'utc') - (:offset_minutes * INTERVAL '1 minute') - random() * (:days * INTERVAL '1 day') AS session_start,
-        1 + floor(random() * 9)::int AS n_requests,
+        -- The constant test folds away at the default, so the classic shape draws the same numbers.
+        CASE WHEN :single_share > 0 AND random() < :single_share THEN 1
+             ELSE 1 + floor(random() * 9)::int END AS n_requests,
         random() AS agent_pick,
         random() AS version_pick,
         random() < 0.7 AS in_spend_logs,
-        1 + floor(power(random(), 3) * 3000)::int AS user_no,
+        1 + floor(power(random(), 3) * :users)::int AS user_no,
         1 + floor(random() * 6)::int AS key_no,
         floor(random() * 6)::int AS model_no
     FROM generate_series(:first, :last) AS g
 ) AS s
 CROSS JOIN LATERAL generate_series(1, s.n_requests) AS r(req_no)
 CROSS JOIN LATERAL (
+    -- With :heaviest_share, the first part of agent_pick's range is the heaviest agent+version and
+    -- the rest is stretched back to [0, 1) for the Zipf split below.
+    SELECT
+        :heaviest_share >= 0 AND s.agent_pick < :heaviest_share AS heaviest,
+        CASE WHEN :heaviest_share >= 0 THEN (s.agent_pick - :heaviest_share) / (1 - :heaviest_share)
+             ELSE s.agent_pick END AS p
+) AS split
+CROSS JOIN LATERAL (
     -- Zipf-like: agent k gets weight 1/k over 12 agents; 5% of sessions have no agent fields.
     SELECT CASE
-        WHEN s.agent_pick < 0.05 THEN NULL
-        WHEN s.agent_pick < 0.3561 THEN 'support-bot'
-        WHEN s.agent_pick < 0.5092 THEN 'sales-agent'
-        WHEN s.agent_pick < 0.6112 THEN 'code-reviewer'
-        WHEN s.agent_pick < 0.6878 THEN 'research-assistant'
-        WHEN s.agent_pick < 0.7490 THEN 'billing-helper'
-        WHEN s.agent_pick < 0.8000 THEN 'onboarding-guide'
-        WHEN s.agent_pick < 0.8438 THEN 'sql-copilot'
-        WHEN s.agent_pick < 0.8820 THEN 'triage-bot'
-        WHEN s.agent_pick < 0.9160 THEN 'translator'
-        WHEN s.agent_pick < 0.9467 THEN 'meeting-notes'
-        WHEN s.agent_pick < 0.9745 THEN 'hr-assistant'
+        WHEN split.heaviest THEN 'support-bot'
+        WHEN split.p < 0.05 THEN NULL
+        WHEN split.p < 0.3561 THEN 'support-bot'
+        WHEN split.p < 0.5092 THEN 'sales-agent'
+        WHEN split.p < 0.6112 THEN 'code-reviewer'
+        WHEN split.p < 0.6878 THEN 'research-assistant'
+        WHEN split.p < 0.7490 THEN 'billing-helper'
+        WHEN split.p < 0.8000 THEN 'onboarding-guide'
+        WHEN split.p < 0.8438 THEN 'sql-copilot'
+        WHEN split.p < 0.8820 THEN 'triage-bot'
+        WHEN split.p < 0.9160 THEN 'translator'
+        WHEN split.p < 0.9467 THEN 'meeting-notes'
+        WHEN split.p < 0.9745 THEN 'hr-assistant'
         ELSE 'security-auditor'
     END AS agent
 ) AS pick
@@ -127,10 +159,14 @@ CROSS JOIN LATERAL (
         'agent_name', pick.agent,
         -- The heaviest agent mostly runs its newest version.
         'agent_version', CASE
+            WHEN split.heaviest THEN '2.1.0'
+            WHEN pick.agent = 'support-bot' AND :heaviest_share >= 0 THEN CASE
+                WHEN s.version_pick < 0.34 THEN '2.0.3' WHEN s.version_pick < 0.67 THEN '2.0.2' ELSE '1.9.0' END
             WHEN pick.agent = 'support-bot' THEN CASE WHEN s.version_pick < 0.8 THEN '2.1.0' ELSE '2.0.3' END
             WHEN s.version_pick < 0.5 THEN '1.2.0' WHEN s.version_pick < 0.85 THEN '1.1.0' ELSE '1.0.0' END,
-        'agent_user_id', 'user-' || lpad(s.user_no::text, 4, '0'),
-        'agent_session_id', 'sess-' || lpad(s.session_no::text, 8, '0'),
+        -- lpad cuts longer strings: pad only up to their own length.
+        'agent_user_id', 'user-' || lpad(s.user_no::text, greatest(4, length(s.user_no::text)), '0'),
+        'agent_session_id', 'sess-' || lpad(s.session_no::text, greatest(8, length(s.session_no::text)), '0'),
         'agent_app_name', 'app-' || pick.agent
     ) END AS fields
 ) AS a
