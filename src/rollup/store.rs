@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
+use roaring::RoaringBitmap;
 
 use crate::queries::rollup::{AgentFields, LoadedRow};
 use crate::window::checked_from_micros;
@@ -109,9 +110,10 @@ pub(super) struct Day {
     /// The request_ids of `rows`, back to back (a day's ids in one allocation).
     pub ids: String,
     pub totals: Totals,
-    /// Sorted, distinct session / user ids seen this day.
-    pub sessions: Vec<u32>,
-    pub users: Vec<u32>,
+    /// Distinct session / user ids seen this day (interned, so a window's distinct count is a
+    /// union of compressed bitmaps, whatever the number of sessions).
+    pub sessions: RoaringBitmap,
+    pub users: RoaringBitmap,
 }
 
 impl Day {
@@ -133,8 +135,8 @@ impl Day {
         let at = self.rows.partition_point(|r| r.ts <= rec.ts);
         self.rows.insert(at, rec);
         self.totals.add(&rec);
-        insert_sorted(&mut self.sessions, rec.session);
-        insert_sorted(&mut self.users, rec.user);
+        insert_id(&mut self.sessions, rec.session);
+        insert_id(&mut self.users, rec.user);
     }
 
     /// The day with only the records `keep` accepts, totals recomputed and ids compacted.
@@ -160,20 +162,14 @@ impl Day {
     }
 }
 
-fn insert_sorted(ids: &mut Vec<u32>, id: u32) {
-    if id == NONE {
-        return;
-    }
-    if let Err(at) = ids.binary_search(&id) {
-        ids.insert(at, id);
+fn insert_id(ids: &mut RoaringBitmap, id: u32) {
+    if id != NONE {
+        ids.insert(id);
     }
 }
 
-pub(super) fn distinct(ids: impl Iterator<Item = u32>) -> Vec<u32> {
-    let mut v: Vec<u32> = ids.filter(|id| *id != NONE).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+fn distinct(ids: impl Iterator<Item = u32>) -> RoaringBitmap {
+    ids.filter(|id| *id != NONE).collect()
 }
 
 /// Maps distinct strings to small ids, so distinct counts are bit operations.
@@ -202,10 +198,6 @@ impl Interner {
 
     pub fn get(&self, value: &str) -> Option<u32> {
         self.ids.get(value).copied()
-    }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
     }
 }
 
