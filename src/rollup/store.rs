@@ -199,6 +199,11 @@ impl Interner {
     pub fn get(&self, value: &str) -> Option<u32> {
         self.ids.get(value).copied()
     }
+
+    /// How many distinct values: every id is below this.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
 }
 
 /// Everything kept for one agent+version.
