@@ -114,6 +114,8 @@ pub(super) struct Day {
     /// union of compressed bitmaps, whatever the number of sessions).
     pub sessions: RoaringBitmap,
     pub users: RoaringBitmap,
+    /// Records were appended out of time order since the last [`Day::settle`].
+    unsorted: bool,
 }
 
 impl Day {
@@ -132,11 +134,22 @@ impl Day {
                 .get(..usize::from(rec.id_len))
                 .unwrap_or_default(),
         );
-        let at = self.rows.partition_point(|r| r.ts <= rec.ts);
-        self.rows.insert(at, rec);
+        // Appended, and put in order once per batch by `settle`: warm-up loads newest first,
+        // so inserting each record in place would move the day's newer records every time.
+        self.unsorted |= self.rows.last().is_some_and(|last| last.ts > rec.ts);
+        self.rows.push(rec);
         self.totals.add(&rec);
         insert_id(&mut self.sessions, rec.session);
         insert_id(&mut self.users, rec.user);
+    }
+
+    /// Puts the records in time order. The sort is stable, so records with the same startTime
+    /// stay in the order they were added, as inserting each in place after its equals did.
+    fn settle(&mut self) {
+        if self.unsorted {
+            self.rows.sort_by_key(|r| r.ts);
+            self.unsorted = false;
+        }
     }
 
     /// The day with only the records `keep` accepts, totals recomputed and ids compacted.
@@ -335,6 +348,12 @@ impl Store {
                     .add(start_us, &row.request_id, fields);
             }
             added += 1;
+        }
+        if added > 0 {
+            self.series
+                .values_mut()
+                .flat_map(|s| s.days.values_mut())
+                .for_each(Day::settle);
         }
         added
     }

@@ -338,6 +338,29 @@ mod tests {
     }
 
     #[test]
+    fn rows_loaded_newest_first_are_kept_oldest_first_with_ties_in_arrival_order() {
+        let mut s = store(&[row("late", 5, Some("s1"), None, "m")]);
+        // An older batch arriving later, itself out of order, with a tie at hour 5.
+        s.add(
+            &[
+                row("tie", 5, Some("s1"), None, "m"),
+                row("b", 3, Some("s1"), None, "m"),
+                row("a", 1, Some("s1"), None, "m"),
+            ],
+            i64::MAX,
+        );
+        let order: Vec<String> = s
+            .session_requests("bot", "1", 0, 10 * MICROS_PER_HOUR, "s1")
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(order, ["a", "b", "late", "tie"]);
+        // Slicing relies on the order: the window from hour 3 on holds three requests.
+        let from_three = s.sessions("bot", "1", 3 * MICROS_PER_HOUR, 10 * MICROS_PER_HOUR, None);
+        assert_eq!(from_three[0].requests, 3);
+    }
+
+    #[test]
     fn a_session_lists_every_distinct_model_sorted_even_past_sixty_four() {
         // 70 models in one session (ids 0..70, so some beyond the bit set), each used twice.
         let rows: Vec<LoadedRow> = (0..140)
