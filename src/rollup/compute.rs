@@ -4,48 +4,69 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use roaring::{MultiOps, RoaringBitmap};
+
 use super::store::{
-    day_of, distinct, Rec, Series, Store, Totals, HAS_REPLY, MICROS_PER_DAY, NONE, NO_DURATION,
+    day_of, Day, Rec, Series, Store, Totals, HAS_REPLY, MICROS_PER_DAY, NONE, NO_DURATION,
 };
 use crate::stats::{Latency, SeriesStats, Stats};
 
-/// A fixed-size bit set for distinct counts over a window.
-struct Bits(Vec<u64>);
+/// The distinct ids of a span: whole days' sets by reference, plus the ids of records read one
+/// by one (edge days). The sets are only unioned when counted, with roaring's multi-way union,
+/// so a count costs in compressed containers, not in ids or rows.
+#[derive(Default)]
+struct DistinctIds<'a> {
+    days: Vec<&'a RoaringBitmap>,
+    loose: RoaringBitmap,
+}
 
-impl Bits {
-    fn new(len: usize) -> Bits {
-        Bits(vec![0; len.div_ceil(64)])
-    }
-
-    fn set(&mut self, id: u32) {
+impl<'a> DistinctIds<'a> {
+    fn add(&mut self, id: u32) {
         if id != NONE {
-            self.0[id as usize / 64] |= 1 << (id % 64);
+            self.loose.insert(id);
         }
     }
 
+    fn add_day(&mut self, ids: &'a RoaringBitmap) {
+        self.days.push(ids);
+    }
+
+    fn extend(&mut self, other: &DistinctIds<'a>) {
+        self.days.extend(&other.days);
+        self.loose |= &other.loose;
+    }
+
     fn count(&self) -> i64 {
-        self.0.iter().map(|w| i64::from(w.count_ones())).sum()
+        let n = match (self.days.as_slice(), self.loose.is_empty()) {
+            ([], _) => self.loose.len(),
+            ([one], true) => one.len(),
+            (days, _) => {
+                let mut all = days.iter().copied().union();
+                all |= &self.loose;
+                all.len()
+            }
+        };
+        i64::try_from(n).unwrap_or(i64::MAX)
     }
 }
 
 /// What one bucket collects before it becomes [`Stats`].
 #[derive(Default)]
-struct Collected {
+struct Collected<'a> {
     totals: Totals,
-    sessions: Vec<u32>,
-    users: Vec<u32>,
+    sessions: DistinctIds<'a>,
+    users: DistinctIds<'a>,
     durations: Vec<i64>,
     ttfts: Vec<i64>,
 }
 
-impl Collected {
-    fn add(&mut self, r: &Rec, latency: bool) {
+impl<'a> Collected<'a> {
+    /// Adds a record: its totals and latencies, and its ids unless its whole day's are counted.
+    fn add(&mut self, r: &Rec, latency: bool, ids: bool) {
         self.totals.add(r);
-        if r.session != NONE {
-            self.sessions.push(r.session);
-        }
-        if r.user != NONE {
-            self.users.push(r.user);
+        if ids {
+            self.sessions.add(r.session);
+            self.users.add(r.user);
         }
         if latency {
             if r.duration_us != NO_DURATION {
@@ -57,12 +78,34 @@ impl Collected {
         }
     }
 
+    /// Adds a whole day. Its distinct ids always come from the day's sets; its totals from the
+    /// day's running totals unless latency distributions need the records anyway (then the
+    /// records are summed one by one, as before, so spend adds up in the same order).
+    fn add_day(&mut self, day: &'a Day, latency: bool) {
+        self.sessions.add_day(&day.sessions);
+        self.users.add_day(&day.users);
+        if latency {
+            day.rows.iter().for_each(|r| self.add(r, true, false));
+        } else {
+            self.totals.merge(&day.totals);
+        }
+    }
+
+    /// Folds this bucket into the window-wide collection.
+    fn extend(&mut self, other: &Collected<'a>) {
+        self.totals.merge(&other.totals);
+        self.sessions.extend(&other.sessions);
+        self.users.extend(&other.users);
+        self.durations.extend(&other.durations);
+        self.ttfts.extend(&other.ttfts);
+    }
+
     fn into_stats(mut self) -> Stats {
         let t = self.totals;
         Stats {
             requests: t.requests,
-            sessions: distinct(self.sessions.into_iter()).len() as i64,
-            users: distinct(self.users.into_iter()).len() as i64,
+            sessions: self.sessions.count(),
+            users: self.users.count(),
             prompt_tokens: t.prompt,
             completion_tokens: t.completion,
             total_tokens: t.total,
@@ -78,8 +121,9 @@ impl Collected {
 
 impl Store {
     /// Stats for each bucket `[boundaries[i], boundaries[i + 1])` ∩ `[start, end]` and for the
-    /// whole `[start, end]`. Whole UTC days come from the days' running totals unless latency
-    /// distributions are asked for; everything else from the records.
+    /// whole `[start, end]`. Whole UTC days come from the days' running totals and distinct-id
+    /// sets (their records are read only when latency distributions are asked for); edge days
+    /// from the records.
     pub fn stats(
         &self,
         name: &str,
@@ -96,10 +140,7 @@ impl Store {
                 buckets: vec![Stats::default(); buckets],
             };
         };
-        let mut overall_sessions = Bits::new(series.sessions.len());
-        let mut overall_users = Bits::new(series.users.len());
-        let mut overall_totals = Totals::default();
-        let (mut all_durations, mut all_ttfts) = (Vec::new(), Vec::new());
+        let mut overall = Collected::default();
         let mut per_bucket = Vec::with_capacity(buckets);
         for pair in boundaries.windows(2) {
             let (lo, hi) = (pair[0].max(start), (pair[1] - 1).min(end));
@@ -107,38 +148,20 @@ impl Store {
             if lo <= hi {
                 for (d, day) in series.days.range(day_of(lo)..=day_of(hi)) {
                     let (day_start, day_end) = (d * MICROS_PER_DAY, (d + 1) * MICROS_PER_DAY - 1);
-                    if !latency && day_start >= lo && day_end <= hi {
-                        collected.totals.merge(&day.totals);
-                        collected.sessions.extend(&day.sessions);
-                        collected.users.extend(&day.users);
+                    if day_start >= lo && day_end <= hi {
+                        collected.add_day(day, latency);
                     } else {
                         day.slice(lo, hi)
                             .iter()
-                            .for_each(|r| collected.add(r, latency));
+                            .for_each(|r| collected.add(r, latency, true));
                     }
                 }
             }
-            collected
-                .sessions
-                .iter()
-                .for_each(|id| overall_sessions.set(*id));
-            collected.users.iter().for_each(|id| overall_users.set(*id));
-            overall_totals.merge(&collected.totals);
-            all_durations.extend(&collected.durations);
-            all_ttfts.extend(&collected.ttfts);
+            overall.extend(&collected);
             per_bucket.push(collected.into_stats());
         }
-        let mut overall = Collected {
-            totals: overall_totals,
-            durations: all_durations,
-            ttfts: all_ttfts,
-            ..Collected::default()
-        }
-        .into_stats();
-        overall.sessions = overall_sessions.count();
-        overall.users = overall_users.count();
         SeriesStats {
-            overall,
+            overall: overall.into_stats(),
             buckets: per_bucket,
         }
     }
@@ -340,6 +363,56 @@ mod tests {
         assert_eq!(with_latency.overall.duration.count, 4);
         assert_eq!(with_latency.overall.duration.p50_ms, Some(4.0));
         assert_eq!(with_latency.overall.duration.max_ms, Some(16.0));
+    }
+
+    #[test]
+    fn ids_seen_on_several_whole_days_count_once_per_bucket_and_window() {
+        let s = store(&[
+            row("a", "2024-12-02 08:00:00", Some("s1"), Some("u1"), 1),
+            row("b", "2024-12-02 09:00:00", Some("s2"), Some("u1"), 1),
+            row("c", "2024-12-03 08:00:00", Some("s2"), Some("u2"), 1),
+            row("d", "2024-12-03 09:00:00", Some("s3"), None, 1),
+            row("e", "2024-12-04 08:00:00", Some("s1"), Some("u1"), 1),
+            row("f", "2024-12-04 09:00:00", None, Some("u3"), 1),
+        ]);
+        let (start, end) = (ts("2024-12-02 00:00:00"), ts("2024-12-04 23:59:59.999999"));
+        for latency in [false, true] {
+            let daily = s.stats(
+                "bot",
+                "1",
+                start,
+                end,
+                &days("2024-12-02 00:00:00", 3),
+                latency,
+            );
+            let per_day: Vec<(i64, i64)> = daily
+                .buckets
+                .iter()
+                .map(|b| (b.sessions, b.users))
+                .collect();
+            // Day 1: s1 s2 / u1; day 2: s2 s3 / u2; day 3: s1 / u1 u3.
+            assert_eq!(per_day, [(2, 1), (2, 1), (1, 2)], "latency={latency}");
+            assert_eq!((daily.overall.sessions, daily.overall.users), (3, 3));
+            let one_bucket = s.stats("bot", "1", start, end, &[start, end + 1], latency);
+            assert_eq!(one_bucket.buckets[0].sessions, 3);
+            assert_eq!(one_bucket.buckets[0].users, 3);
+            assert_eq!(one_bucket.overall.requests, 6);
+        }
+        // A window starting mid-day 1: its s2/u1 row is read from the records and must merge
+        // with the same ids in the whole days' sets.
+        let from_nine = s.stats(
+            "bot",
+            "1",
+            ts("2024-12-02 09:00:00"),
+            end,
+            &days("2024-12-02 00:00:00", 3),
+            false,
+        );
+        assert_eq!(from_nine.buckets[0].sessions, 1);
+        assert_eq!(
+            (from_nine.overall.sessions, from_nine.overall.users),
+            (3, 3)
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! its data is at most `max_staleness` old; otherwise they go to SQL. Either way the answer is the
 //! same; the response says which (`X-Data-Source`) and how fresh (`X-Data-As-Of`).
 
+mod by_id;
 mod compute;
 mod refresher;
 pub mod store;

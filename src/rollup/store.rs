@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
+use roaring::RoaringBitmap;
 
 use crate::queries::rollup::{AgentFields, LoadedRow};
 use crate::window::checked_from_micros;
@@ -109,9 +110,12 @@ pub(super) struct Day {
     /// The request_ids of `rows`, back to back (a day's ids in one allocation).
     pub ids: String,
     pub totals: Totals,
-    /// Sorted, distinct session / user ids seen this day.
-    pub sessions: Vec<u32>,
-    pub users: Vec<u32>,
+    /// Distinct session / user ids seen this day (interned, so a window's distinct count is a
+    /// union of compressed bitmaps, whatever the number of sessions).
+    pub sessions: RoaringBitmap,
+    pub users: RoaringBitmap,
+    /// Records were appended out of time order since the last [`Day::settle`].
+    unsorted: bool,
 }
 
 impl Day {
@@ -130,11 +134,22 @@ impl Day {
                 .get(..usize::from(rec.id_len))
                 .unwrap_or_default(),
         );
-        let at = self.rows.partition_point(|r| r.ts <= rec.ts);
-        self.rows.insert(at, rec);
+        // Appended, and put in order once per batch by `settle`: warm-up loads newest first,
+        // so inserting each record in place would move the day's newer records every time.
+        self.unsorted |= self.rows.last().is_some_and(|last| last.ts > rec.ts);
+        self.rows.push(rec);
         self.totals.add(&rec);
-        insert_sorted(&mut self.sessions, rec.session);
-        insert_sorted(&mut self.users, rec.user);
+        insert_id(&mut self.sessions, rec.session);
+        insert_id(&mut self.users, rec.user);
+    }
+
+    /// Puts the records in time order. The sort is stable, so records with the same startTime
+    /// stay in the order they were added, as inserting each in place after its equals did.
+    fn settle(&mut self) {
+        if self.unsorted {
+            self.rows.sort_by_key(|r| r.ts);
+            self.unsorted = false;
+        }
     }
 
     /// The day with only the records `keep` accepts, totals recomputed and ids compacted.
@@ -160,20 +175,14 @@ impl Day {
     }
 }
 
-fn insert_sorted(ids: &mut Vec<u32>, id: u32) {
-    if id == NONE {
-        return;
-    }
-    if let Err(at) = ids.binary_search(&id) {
-        ids.insert(at, id);
+fn insert_id(ids: &mut RoaringBitmap, id: u32) {
+    if id != NONE {
+        ids.insert(id);
     }
 }
 
-pub(super) fn distinct(ids: impl Iterator<Item = u32>) -> Vec<u32> {
-    let mut v: Vec<u32> = ids.filter(|id| *id != NONE).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
+fn distinct(ids: impl Iterator<Item = u32>) -> RoaringBitmap {
+    ids.filter(|id| *id != NONE).collect()
 }
 
 /// Maps distinct strings to small ids, so distinct counts are bit operations.
@@ -204,6 +213,7 @@ impl Interner {
         self.ids.get(value).copied()
     }
 
+    /// How many distinct values: every id is below this.
     pub fn len(&self) -> usize {
         self.values.len()
     }
@@ -338,6 +348,12 @@ impl Store {
                     .add(start_us, &row.request_id, fields);
             }
             added += 1;
+        }
+        if added > 0 {
+            self.series
+                .values_mut()
+                .flat_map(|s| s.days.values_mut())
+                .for_each(Day::settle);
         }
         added
     }

@@ -1,11 +1,10 @@
 //! Per-session and per-user summaries, a session's requests and the agent catalog, from memory.
 
-use std::collections::{BTreeSet, HashMap};
-
+use super::by_id::{ByInternedId, ModelSet};
 use super::compute::records;
 use super::store::{
-    day_of, from_micros, Rec, Store, FAILED, HAS_REPLY, HAS_TOOLS, MICROS_PER_DAY, NONE,
-    NO_DURATION,
+    day_of, from_micros, Day, Interner, Rec, Series, Store, FAILED, HAS_REPLY, HAS_TOOLS,
+    MICROS_PER_DAY, NONE, NO_DURATION,
 };
 use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
 
@@ -23,12 +22,34 @@ struct SessionAcc {
     duration_us: i64,
     timed: i64,
     tools: i64,
-    models: BTreeSet<u16>,
+    models: ModelSet,
+}
+
+impl SessionAcc {
+    fn add(&mut self, r: &Rec) {
+        self.first = self.first.min(r.ts);
+        self.last = self.last.max(r.ts);
+        if r.user != NONE && self.last_user.is_none_or(|(ts, _)| r.ts >= ts) {
+            self.last_user = Some((r.ts, r.user));
+        }
+        self.requests += 1;
+        self.failed += i64::from(r.is(FAILED));
+        self.prompt += i64::from(r.prompt);
+        self.completion += i64::from(r.completion);
+        self.total += i64::from(r.total);
+        self.spend += r.spend;
+        if r.duration_us != NO_DURATION {
+            self.duration_us += r.duration_us;
+            self.timed += 1;
+        }
+        self.tools += i64::from(r.is(HAS_TOOLS));
+        self.models.insert(r.model);
+    }
 }
 
 #[derive(Default)]
 struct UserAcc {
-    sessions: BTreeSet<u32>,
+    sessions: i64,
     first: i64,
     last: i64,
     requests: i64,
@@ -37,6 +58,37 @@ struct UserAcc {
     completion: i64,
     total: i64,
     spend: f64,
+}
+
+impl UserAcc {
+    fn add(&mut self, r: &Rec) {
+        self.first = self.first.min(r.ts);
+        self.last = self.last.max(r.ts);
+        self.requests += 1;
+        self.failed += i64::from(r.is(FAILED));
+        self.prompt += i64::from(r.prompt);
+        self.completion += i64::from(r.completion);
+        self.total += i64::from(r.total);
+        self.spend += r.spend;
+    }
+}
+
+/// The days of a series that `[start, end]` touches: their distinct-id sets bound a window's.
+fn days_in(series: &Series, start: i64, end: i64) -> impl Iterator<Item = &Day> {
+    let days = if start <= end {
+        series.days.range(day_of(start)..=day_of(end))
+    } else {
+        series.days.range(0..0)
+    };
+    days.map(|(_, day)| day)
+}
+
+/// The interned value `id` stands for ("" for none, which interned ids never are).
+fn name_of(id: u32, interner: &Interner) -> String {
+    interner
+        .value(id)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -60,65 +112,59 @@ impl Store {
             },
             None => None,
         };
-        let mut by_session: HashMap<u32, SessionAcc> = HashMap::new();
+        let expected = days_in(series, start, end)
+            .map(|d| d.sessions.len())
+            .sum::<u64>();
+        let mut by_session = ByInternedId::<SessionAcc>::new(
+            series.sessions.len(),
+            usize::try_from(expected).unwrap_or(usize::MAX),
+        );
         for (_, r) in records(series, start, end) {
             if r.session == NONE {
                 continue;
             }
-            let acc = by_session.entry(r.session).or_insert_with(|| SessionAcc {
-                first: r.ts,
-                ..SessionAcc::default()
-            });
-            acc.first = acc.first.min(r.ts);
-            acc.last = acc.last.max(r.ts);
-            if r.user != NONE && acc.last_user.is_none_or(|(ts, _)| r.ts >= ts) {
-                acc.last_user = Some((r.ts, r.user));
-            }
-            acc.requests += 1;
-            acc.failed += i64::from(r.is(FAILED));
-            acc.prompt += i64::from(r.prompt);
-            acc.completion += i64::from(r.completion);
-            acc.total += i64::from(r.total);
-            acc.spend += r.spend;
-            if r.duration_us != NO_DURATION {
-                acc.duration_us += r.duration_us;
-                acc.timed += 1;
-            }
-            acc.tools += i64::from(r.is(HAS_TOOLS));
-            acc.models.insert(r.model);
+            by_session
+                .entry(r.session, || SessionAcc {
+                    first: r.ts,
+                    ..SessionAcc::default()
+                })
+                .add(r);
         }
-        let name_of = |id: u32, interner: &super::store::Interner| {
-            interner
-                .value(id)
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        };
-        by_session
-            .into_iter()
+        let mut summaries = Vec::with_capacity(if user_id.is_some() {
+            0
+        } else {
+            by_session.len()
+        });
+        let found = by_session
+            .into_entries()
             .filter(|(_, acc)| user_id.is_none_or(|u| acc.last_user.is_some_and(|(_, id)| id == u)))
-            .map(|(session, acc)| SessionSummary {
-                session_id: name_of(session, &series.sessions),
-                user_id: acc.last_user.map(|(_, u)| name_of(u, &series.users)),
-                first_seen: from_micros(acc.first),
-                last_seen: from_micros(acc.last),
-                requests: acc.requests,
-                failed: acc.failed,
-                prompt_tokens: acc.prompt,
-                completion_tokens: acc.completion,
-                total_tokens: acc.total,
-                spend: acc.spend,
-                duration_us: acc.duration_us,
-                timed_requests: acc.timed,
-                requests_with_tools: acc.tools,
-                models: acc
+            .map(|(session, acc)| {
+                let mut models: Vec<String> = acc
                     .models
-                    .iter()
-                    .map(|m| name_of(u32::from(*m), &series.models))
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
-            })
-            .collect()
+                    .ids()
+                    .map(|m| name_of(u32::from(m), &series.models))
+                    .collect();
+                models.sort_unstable();
+                models.dedup();
+                SessionSummary {
+                    session_id: name_of(session, &series.sessions),
+                    user_id: acc.last_user.map(|(_, u)| name_of(u, &series.users)),
+                    first_seen: from_micros(acc.first),
+                    last_seen: from_micros(acc.last),
+                    requests: acc.requests,
+                    failed: acc.failed,
+                    prompt_tokens: acc.prompt,
+                    completion_tokens: acc.completion,
+                    total_tokens: acc.total,
+                    spend: acc.spend,
+                    duration_us: acc.duration_us,
+                    timed_requests: acc.timed,
+                    requests_with_tools: acc.tools,
+                    models,
+                }
+            });
+        summaries.extend(found);
+        summaries
     }
 
     /// Every user of the agent version with a request in `[start, end]`, with totals.
@@ -126,46 +172,52 @@ impl Store {
         let Some(series) = self.series(name, version) else {
             return Vec::new();
         };
-        let mut by_user: HashMap<u32, UserAcc> = HashMap::new();
+        let expected = days_in(series, start, end)
+            .map(|d| d.users.len())
+            .sum::<u64>();
+        let mut by_user = ByInternedId::<UserAcc>::new(
+            series.users.len(),
+            usize::try_from(expected).unwrap_or(usize::MAX),
+        );
+        // (user, session) pairs, sorted and deduplicated afterwards: each user's distinct
+        // sessions without a set per user.
+        let mut pairs: Vec<u64> = Vec::new();
         for (_, r) in records(series, start, end) {
             if r.user == NONE {
                 continue;
             }
-            let acc = by_user.entry(r.user).or_insert_with(|| UserAcc {
-                first: r.ts,
-                ..UserAcc::default()
-            });
+            by_user
+                .entry(r.user, || UserAcc {
+                    first: r.ts,
+                    ..UserAcc::default()
+                })
+                .add(r);
             if r.session != NONE {
-                acc.sessions.insert(r.session);
+                pairs.push(u64::from(r.user) << 32 | u64::from(r.session));
             }
-            acc.first = acc.first.min(r.ts);
-            acc.last = acc.last.max(r.ts);
-            acc.requests += 1;
-            acc.failed += i64::from(r.is(FAILED));
-            acc.prompt += i64::from(r.prompt);
-            acc.completion += i64::from(r.completion);
-            acc.total += i64::from(r.total);
-            acc.spend += r.spend;
         }
-        by_user
-            .into_iter()
-            .map(|(user, acc)| UserSummary {
-                user_id: series
-                    .users
-                    .value(user)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-                sessions: acc.sessions.len() as i64,
-                requests: acc.requests,
-                failed: acc.failed,
-                prompt_tokens: acc.prompt,
-                completion_tokens: acc.completion,
-                total_tokens: acc.total,
-                spend: acc.spend,
-                first_seen: from_micros(acc.first),
-                last_seen: from_micros(acc.last),
-            })
-            .collect()
+        pairs.sort_unstable();
+        pairs.dedup();
+        for pair in pairs {
+            // Every paired user was entered above, so this only counts.
+            by_user
+                .entry((pair >> 32) as u32, UserAcc::default)
+                .sessions += 1;
+        }
+        let mut summaries = Vec::with_capacity(by_user.len());
+        summaries.extend(by_user.into_entries().map(|(user, acc)| UserSummary {
+            user_id: name_of(user, &series.users),
+            sessions: acc.sessions,
+            requests: acc.requests,
+            failed: acc.failed,
+            prompt_tokens: acc.prompt,
+            completion_tokens: acc.completion,
+            total_tokens: acc.total,
+            spend: acc.spend,
+            first_seen: from_micros(acc.first),
+            last_seen: from_micros(acc.last),
+        }));
+        summaries
     }
 
     /// (startTime, request_id) of one session's requests in `[start, end]`, oldest first.
@@ -237,5 +289,127 @@ impl Store {
             }
         }
         entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::store::{from_micros, MICROS_PER_HOUR};
+    use super::*;
+    use crate::queries::rollup::{AgentFields, LoadedRow};
+
+    /// A row of agent bot/1 at `hour` hours after the epoch.
+    fn row(
+        id: &str,
+        hour: i64,
+        session: Option<&str>,
+        user: Option<&str>,
+        model: &str,
+    ) -> LoadedRow {
+        LoadedRow {
+            request_id: id.to_string(),
+            start_time: from_micros(hour * MICROS_PER_HOUR),
+            agent: Some(AgentFields {
+                name: "bot".into(),
+                version: "1".into(),
+                session: session.map(str::to_string),
+                user: user.map(str::to_string),
+                model: model.into(),
+                prompt_tokens: 10,
+                completion_tokens: 1,
+                total_tokens: 11,
+                cached_tokens: 0,
+                spend: 0.25,
+                failed: false,
+                cache_hit: false,
+                duration_us: None,
+                ttft_us: None,
+                has_tools: false,
+                has_reply: true,
+            }),
+        }
+    }
+
+    fn store(rows: &[LoadedRow]) -> Store {
+        let mut s = Store::default();
+        s.add(rows, i64::MAX);
+        s.set_covered_from(i64::MIN);
+        s
+    }
+
+    #[test]
+    fn rows_loaded_newest_first_are_kept_oldest_first_with_ties_in_arrival_order() {
+        let mut s = store(&[row("late", 5, Some("s1"), None, "m")]);
+        // An older batch arriving later, itself out of order, with a tie at hour 5.
+        s.add(
+            &[
+                row("tie", 5, Some("s1"), None, "m"),
+                row("b", 3, Some("s1"), None, "m"),
+                row("a", 1, Some("s1"), None, "m"),
+            ],
+            i64::MAX,
+        );
+        let order: Vec<String> = s
+            .session_requests("bot", "1", 0, 10 * MICROS_PER_HOUR, "s1")
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(order, ["a", "b", "late", "tie"]);
+        // Slicing relies on the order: the window from hour 3 on holds three requests.
+        let from_three = s.sessions("bot", "1", 3 * MICROS_PER_HOUR, 10 * MICROS_PER_HOUR, None);
+        assert_eq!(from_three[0].requests, 3);
+    }
+
+    #[test]
+    fn a_session_lists_every_distinct_model_sorted_even_past_sixty_four() {
+        // 70 models in one session (ids 0..70, so some beyond the bit set), each used twice.
+        let rows: Vec<LoadedRow> = (0..140)
+            .map(|i| {
+                row(
+                    &format!("r{i}"),
+                    i,
+                    Some("s1"),
+                    Some("u1"),
+                    &format!("m{:02}", i % 70),
+                )
+            })
+            .collect();
+        let s = store(&rows);
+        let sessions = s.sessions("bot", "1", 0, 140 * MICROS_PER_HOUR, None);
+        assert_eq!(sessions.len(), 1);
+        let expected: Vec<String> = (0..70).map(|m| format!("m{m:02}")).collect();
+        assert_eq!(sessions[0].models, expected);
+        assert_eq!(sessions[0].requests, 140);
+    }
+
+    #[test]
+    fn a_users_sessions_count_once_however_often_and_however_interleaved() {
+        let s = store(&[
+            row("a", 1, Some("s1"), Some("u1"), "m"),
+            row("b", 2, Some("s1"), Some("u2"), "m"),
+            row("c", 3, Some("s1"), Some("u1"), "m"),
+            row("d", 30, Some("s2"), Some("u1"), "m"), // another day
+            row("e", 31, None, Some("u2"), "m"),
+            row("f", 32, Some("s3"), None, "m"),
+        ]);
+        let mut users: Vec<(String, i64, i64)> = s
+            .users("bot", "1", 0, 40 * MICROS_PER_HOUR)
+            .into_iter()
+            .map(|u| (u.user_id, u.sessions, u.requests))
+            .collect();
+        users.sort();
+        // u1: s1, s2 over 3 requests; u2: s1 and one request without a session.
+        assert_eq!(users, [("u1".into(), 2, 3), ("u2".into(), 1, 2)]);
+        // s1's user is its latest request's (u1 at hour 3); only u1's sessions for u1.
+        let mut of_u1: Vec<String> = s
+            .sessions("bot", "1", 0, 40 * MICROS_PER_HOUR, Some("u1"))
+            .into_iter()
+            .map(|x| x.session_id)
+            .collect();
+        of_u1.sort();
+        assert_eq!(of_u1, ["s1", "s2"]);
+        assert!(s
+            .sessions("bot", "1", 0, 40 * MICROS_PER_HOUR, Some("u2"))
+            .is_empty());
     }
 }
