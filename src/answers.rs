@@ -20,7 +20,9 @@ use crate::rollup::store::Store;
 use crate::rollup::PageCandidates;
 use crate::state::AppState;
 use crate::stats::SeriesStats;
-use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
+use crate::summaries::{
+    session_value, user_value, CatalogEntry, RankedPage, Ranking, SessionSummary, UserSummary,
+};
 use crate::window::micros;
 use crate::window::{format_timestamp, Bucket, Granularity, Window};
 
@@ -180,30 +182,29 @@ where
     .await
 }
 
-/// The agent version's sessions in the window (only one user's, when given).
-async fn all_sessions(
+/// One page of the agent version's sessions in the window (only one user's, when given),
+/// ranked as asked. From memory only the page's summaries are built; by SQL every session of the
+/// window is read and ranked here.
+async fn ranked_sessions(
     state: &AppState,
     q: &AgentQuery,
     user: Option<&str>,
-) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
-    let one_user = user.map(str::to_string);
+    ranking: &Ranking,
+) -> Result<Answer<RankedPage<SessionSummary>>, ApiError> {
+    let (one_user, in_memory) = (user.map(str::to_string), ranking.clone());
     let from_memory = computed_in_memory(state, q, move |store, q| {
         let (start, end) = (micros(q.window.start), micros(q.window.end));
-        store.sessions(
-            &q.agent.name,
-            &q.agent.version,
-            start,
-            end,
-            one_user.as_deref(),
-        )
+        let (name, version) = (&q.agent.name, &q.agent.version);
+        store.ranked_sessions(name, version, start, end, one_user.as_deref(), &in_memory)
     })
     .await?;
     if let Some(answer) = from_memory {
         return Ok(answer);
     }
     let (client, sql) = window_client(state).await?;
-    let value = queries::summaries::sessions(&client, &sql, q, None, user).await?;
-    Ok(Answer::database(value, q.window.end))
+    let all = queries::summaries::sessions(&client, &sql, q, None, user).await?;
+    let page = ranking.page(all, session_value, |s| s.session_id.as_str());
+    Ok(Answer::database(page, q.window.end))
 }
 
 /// One session's totals in the window, or 404 when it has no request of this agent version there.
@@ -215,9 +216,8 @@ pub async fn session(
     let one = session_id.to_string();
     let from_memory = computed_in_memory(state, q, move |store, q| {
         let (start, end) = (micros(q.window.start), micros(q.window.end));
-        let mut all = store.sessions(&q.agent.name, &q.agent.version, start, end, None);
-        all.retain(|s| s.session_id == one);
-        all
+        let (name, version) = (&q.agent.name, &q.agent.version);
+        store.sessions(name, version, start, end, None, Some(&one))
     })
     .await?;
     let answer = match from_memory {
@@ -265,48 +265,61 @@ pub async fn session_has_replies(
     Ok(queries::session_has_replies(&client, &sql, q, session).await?)
 }
 
-/// The agent version's users in the window; 404 when it has no rows there.
-pub async fn users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
-    let answer = all_users(state, q).await?;
+/// One page of the agent version's users in the window, ranked as asked; 404 when it has no
+/// rows there.
+pub async fn users(
+    state: &AppState,
+    q: &AgentQuery,
+    ranking: &Ranking,
+) -> Result<Answer<RankedPage<UserSummary>>, ApiError> {
+    let answer = ranked_users(state, q, ranking).await?;
     found_or_not(state, q, answer).await
 }
 
-/// The agent version's sessions in the window (only one user's, when given); 404 when it has
-/// no rows there (a user without sessions is an empty list).
+/// One page of the agent version's sessions in the window (only one user's, when given), ranked
+/// as asked; 404 when it has no rows there (a user without sessions is an empty list).
 pub async fn sessions(
     state: &AppState,
     q: &AgentQuery,
     user: Option<&str>,
-) -> Result<Answer<Vec<SessionSummary>>, ApiError> {
-    let answer = all_sessions(state, q, user).await?;
+    ranking: &Ranking,
+) -> Result<Answer<RankedPage<SessionSummary>>, ApiError> {
+    let answer = ranked_sessions(state, q, user, ranking).await?;
     found_or_not(state, q, answer).await
 }
 
-/// `answer`, or 404 when it is empty because the agent version has no rows in the window.
+/// `answer`, or 404 when its page is empty because the agent version has no rows in the window.
 async fn found_or_not<T>(
     state: &AppState,
     q: &AgentQuery,
-    answer: Answer<Vec<T>>,
-) -> Result<Answer<Vec<T>>, ApiError> {
-    if answer.value.is_empty() && !agent_exists(state, q).await? {
+    answer: Answer<RankedPage<T>>,
+) -> Result<Answer<RankedPage<T>>, ApiError> {
+    if answer.value.items.is_empty() && !agent_exists(state, q).await? {
         return Err(agent_not_found(state, q, answer.as_of, answer.source));
     }
     Ok(answer)
 }
 
-/// The agent version's users in the window.
-async fn all_users(state: &AppState, q: &AgentQuery) -> Result<Answer<Vec<UserSummary>>, ApiError> {
-    let from_memory = computed_in_memory(state, q, |store, q| {
+/// One page of the agent version's users in the window, ranked as asked (as
+/// [`ranked_sessions`]).
+async fn ranked_users(
+    state: &AppState,
+    q: &AgentQuery,
+    ranking: &Ranking,
+) -> Result<Answer<RankedPage<UserSummary>>, ApiError> {
+    let in_memory = ranking.clone();
+    let from_memory = computed_in_memory(state, q, move |store, q| {
         let (start, end) = (micros(q.window.start), micros(q.window.end));
-        store.users(&q.agent.name, &q.agent.version, start, end)
+        store.ranked_users(&q.agent.name, &q.agent.version, start, end, &in_memory)
     })
     .await?;
     if let Some(answer) = from_memory {
         return Ok(answer);
     }
     let (client, sql) = window_client(state).await?;
-    let value = queries::summaries::users(&client, &sql, q).await?;
-    Ok(Answer::database(value, q.window.end))
+    let all = queries::summaries::users(&client, &sql, q).await?;
+    let page = ranking.page(all, user_value, |u| u.user_id.as_str());
+    Ok(Answer::database(page, q.window.end))
 }
 
 /// Every agent+version with requests in the window. From memory this is O(agents × days); by

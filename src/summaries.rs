@@ -180,26 +180,84 @@ pub fn sort_and_page<T>(
     (page, next.flatten())
 }
 
-/// The sort value of a session for `key`.
-pub fn session_value(s: &SessionSummary, key: SortKey) -> SortValue {
+/// Which page of a ranked list (/sessions, /users): the order, where the page starts (after the
+/// item with this sort value and id) and how many items it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    pub key: SortKey,
+    pub descending: bool,
+    pub after: Option<(SortValue, String)>,
+    pub limit: usize,
+}
+
+/// One page of a ranked list, and the sort value and id of its last item when another follows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<(SortValue, String)>,
+}
+
+impl Ranking {
+    /// The page out of `all`; `value` gives an item's sort value for a key, `id` its
+    /// tie-breaking id.
+    pub fn page<T>(
+        &self,
+        all: Vec<T>,
+        value: impl Fn(&T, SortKey) -> SortValue,
+        id: impl Fn(&T) -> &str,
+    ) -> RankedPage<T> {
+        let after = self.after.as_ref().map(|(v, id)| (*v, id.as_str()));
+        let by_key = |item: &T| value(item, self.key);
+        let (items, next) = sort_and_page(all, by_key, id, self.descending, after, self.limit);
+        RankedPage { items, next }
+    }
+}
+
+/// What a session is ranked by, from its totals (last seen as µs since the epoch): one rule for
+/// summaries read by SQL and for the rollup's running totals, so both order alike.
+pub fn session_sort_value(
+    key: SortKey,
+    last_seen_us: i64,
+    spend: f64,
+    requests: i64,
+    duration_us: i64,
+) -> SortValue {
     match key {
-        SortKey::LastSeen => SortValue::Int(s.last_seen.and_utc().timestamp_micros()),
-        SortKey::Spend => SortValue::Float(round_to(s.spend, 9)),
-        SortKey::Requests => SortValue::Int(s.requests),
-        SortKey::Duration => SortValue::Int(s.duration_us),
+        SortKey::LastSeen => SortValue::Int(last_seen_us),
+        SortKey::Spend => SortValue::Float(round_to(spend, 9)),
+        SortKey::Requests => SortValue::Int(requests),
+        SortKey::Duration => SortValue::Int(duration_us),
         SortKey::Sessions => SortValue::Int(1),
     }
 }
 
-/// The sort value of a user for `key`.
-pub fn user_value(u: &UserSummary, key: SortKey) -> SortValue {
+/// What a user is ranked by, from its totals (as [`session_sort_value`]).
+pub fn user_sort_value(
+    key: SortKey,
+    last_seen_us: i64,
+    spend: f64,
+    requests: i64,
+    sessions: i64,
+) -> SortValue {
     match key {
-        SortKey::LastSeen => SortValue::Int(u.last_seen.and_utc().timestamp_micros()),
-        SortKey::Spend => SortValue::Float(round_to(u.spend, 9)),
-        SortKey::Requests => SortValue::Int(u.requests),
-        SortKey::Sessions => SortValue::Int(u.sessions),
+        SortKey::LastSeen => SortValue::Int(last_seen_us),
+        SortKey::Spend => SortValue::Float(round_to(spend, 9)),
+        SortKey::Requests => SortValue::Int(requests),
+        SortKey::Sessions => SortValue::Int(sessions),
         SortKey::Duration => SortValue::Int(0),
     }
+}
+
+/// The sort value of a session for `key`.
+pub fn session_value(s: &SessionSummary, key: SortKey) -> SortValue {
+    let last_seen = s.last_seen.and_utc().timestamp_micros();
+    session_sort_value(key, last_seen, s.spend, s.requests, s.duration_us)
+}
+
+/// The sort value of a user for `key`.
+pub fn user_value(u: &UserSummary, key: SortKey) -> SortValue {
+    let last_seen = u.last_seen.and_utc().timestamp_micros();
+    user_sort_value(key, last_seen, u.spend, u.requests, u.sessions)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::{invalid_params, parse_limit, AgentParams, AgentQuery, DEFAULT_LIMIT};
 use crate::error::ApiError;
 use crate::error::InvalidParam;
-use crate::summaries::{sort_and_page, SortKey, SortValue};
+use crate::summaries::{Ranking, SortKey, SortValue};
 use crate::window::{Clock, Span, Window};
 
 /// Position in a grouped list: after the item with this sort value and id, for this sort and
@@ -113,32 +113,33 @@ impl GroupRequest {
         }
     }
 
-    /// The page this request asks for out of `all` (at most `limit` items after the cursor, in
-    /// the requested order) and the cursor to the next page, for a list of the window ending at
-    /// `window_end`. `value` gives an item's sort value for a key, `id` its tie-breaking id.
-    pub fn page_of<T>(
+    /// The page this request asks for, `limit` items long.
+    pub fn ranking(&self, limit: usize) -> Ranking {
+        Ranking {
+            key: self.sort,
+            descending: self.descending,
+            after: self.cursor.as_ref().map(|c| (c.value, c.id.clone())),
+            limit,
+        }
+    }
+
+    /// The cursor to the page after the one whose last item is `next`, for a list of the window
+    /// ending at `window_end` (None on the last page).
+    pub fn next_cursor(
         &self,
-        all: Vec<T>,
-        limit: usize,
         window_end: NaiveDateTime,
-        value: impl Fn(&T, SortKey) -> SortValue,
-        id: impl Fn(&T) -> &str,
-    ) -> (Vec<T>, Option<String>) {
-        let after = self.cursor.as_ref().map(|c| (c.value, c.id.as_str()));
-        let sort = self.sort;
-        let by_sort = |item: &T| value(item, sort);
-        let (page, next) = sort_and_page(all, by_sort, id, self.descending, after, limit);
-        let next_cursor = next.map(|(value, id)| {
+        next: Option<(SortValue, String)>,
+    ) -> Option<String> {
+        next.map(|(value, id)| {
             GroupCursor {
                 window_end,
-                sort,
+                sort: self.sort,
                 descending: self.descending,
                 value,
                 id,
             }
             .encode()
-        });
-        (page, next_cursor)
+        })
     }
 }
 

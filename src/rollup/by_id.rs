@@ -34,10 +34,6 @@ impl<T> ByInternedId<T> {
         &mut self.accs[index].1
     }
 
-    pub fn len(&self) -> usize {
-        self.accs.len()
-    }
-
     pub fn into_entries(self) -> impl Iterator<Item = (u32, T)> {
         self.accs.into_iter()
     }

@@ -6,7 +6,10 @@ use super::store::{
     day_of, from_micros, Day, Interner, Rec, Series, Store, FAILED, HAS_REPLY, HAS_TOOLS,
     MICROS_PER_DAY, NONE, NO_DURATION,
 };
-use crate::summaries::{CatalogEntry, SessionSummary, UserSummary};
+use crate::summaries::{
+    session_sort_value, user_sort_value, CatalogEntry, RankedPage, Ranking, SessionSummary,
+    UserSummary,
+};
 
 #[derive(Default)]
 struct SessionAcc {
@@ -91,9 +94,58 @@ fn name_of(id: u32, interner: &Interner) -> String {
         .unwrap_or_default()
 }
 
+/// A session's summary from its running totals.
+fn session_summary(series: &Series, session: u32, acc: &SessionAcc) -> SessionSummary {
+    let mut models: Vec<String> = acc
+        .models
+        .ids()
+        .map(|m| name_of(u32::from(m), &series.models))
+        .collect();
+    models.sort_unstable();
+    models.dedup();
+    SessionSummary {
+        session_id: name_of(session, &series.sessions),
+        user_id: acc.last_user.map(|(_, u)| name_of(u, &series.users)),
+        first_seen: from_micros(acc.first),
+        last_seen: from_micros(acc.last),
+        requests: acc.requests,
+        failed: acc.failed,
+        prompt_tokens: acc.prompt,
+        completion_tokens: acc.completion,
+        total_tokens: acc.total,
+        spend: acc.spend,
+        duration_us: acc.duration_us,
+        timed_requests: acc.timed,
+        requests_with_tools: acc.tools,
+        models,
+    }
+}
+
+/// A user's summary from its running totals.
+fn user_summary(series: &Series, user: u32, acc: &UserAcc) -> UserSummary {
+    UserSummary {
+        user_id: name_of(user, &series.users),
+        sessions: acc.sessions,
+        requests: acc.requests,
+        failed: acc.failed,
+        prompt_tokens: acc.prompt,
+        completion_tokens: acc.completion,
+        total_tokens: acc.total,
+        spend: acc.spend,
+        first_seen: from_micros(acc.first),
+        last_seen: from_micros(acc.last),
+    }
+}
+
+/// The interned value `id` stands for, borrowed ("" for none, which interned ids never are).
+fn name_str(id: u32, interner: &Interner) -> &str {
+    interner.value(id).map_or("", |v| v)
+}
+
 impl Store {
     /// Every session of the agent version with a request in `[start, end]` (optionally only one
-    /// user's), with its totals over the window.
+    /// user's, or only the one named `session`), with its totals over the window. Asked for one
+    /// session, only that session's records are aggregated and one summary is built.
     pub fn sessions(
         &self,
         name: &str,
@@ -101,15 +153,77 @@ impl Store {
         start: i64,
         end: i64,
         user: Option<&str>,
+        session: Option<&str>,
     ) -> Vec<SessionSummary> {
-        let Some(series) = self.series(name, version) else {
+        let Some((series, totals)) = self.session_totals(name, version, start, end, user, session)
+        else {
             return Vec::new();
         };
-        let user_id = match user {
-            Some(u) => match series.users.get(u) {
-                Some(id) => Some(id),
-                None => return Vec::new(),
+        let mut summaries = Vec::with_capacity(totals.len());
+        summaries.extend(
+            totals
+                .into_iter()
+                .map(|(id, acc)| session_summary(series, id, &acc)),
+        );
+        summaries
+    }
+
+    /// One page of the sessions [`Store::sessions`] lists (without a `session`), ranked on the
+    /// running totals: only the page's summaries are built, however many sessions the window has.
+    pub fn ranked_sessions(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        end: i64,
+        user: Option<&str>,
+        ranking: &Ranking,
+    ) -> RankedPage<SessionSummary> {
+        let Some((series, totals)) = self.session_totals(name, version, start, end, user, None)
+        else {
+            return RankedPage {
+                items: Vec::new(),
+                next: None,
+            };
+        };
+        let named = totals
+            .into_iter()
+            .map(|(id, acc)| (name_str(id, &series.sessions), id, acc));
+        let page = ranking.page(
+            named.collect(),
+            |(_, _, acc), key| {
+                session_sort_value(key, acc.last, acc.spend, acc.requests, acc.duration_us)
             },
+            |(name, _, _)| name,
+        );
+        RankedPage {
+            items: page
+                .items
+                .iter()
+                .map(|(_, id, acc)| session_summary(series, *id, acc))
+                .collect(),
+            next: page.next,
+        }
+    }
+
+    /// The series and its sessions' running totals over `[start, end]` (only those whose user is
+    /// `user`, or only `session`); None when the series, the user or the session is unknown.
+    fn session_totals(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        end: i64,
+        user: Option<&str>,
+        session: Option<&str>,
+    ) -> Option<(&Series, Vec<(u32, SessionAcc)>)> {
+        let series = self.series(name, version)?;
+        let only_session = match session {
+            Some(s) => Some(series.sessions.get(s)?),
+            None => None,
+        };
+        let user_id = match user {
+            Some(u) => Some(series.users.get(u)?),
             None => None,
         };
         let expected = days_in(series, start, end)
@@ -120,7 +234,7 @@ impl Store {
             usize::try_from(expected).unwrap_or(usize::MAX),
         );
         for (_, r) in records(series, start, end) {
-            if r.session == NONE {
+            if r.session == NONE || only_session.is_some_and(|id| id != r.session) {
                 continue;
             }
             by_session
@@ -130,48 +244,74 @@ impl Store {
                 })
                 .add(r);
         }
-        let mut summaries = Vec::with_capacity(if user_id.is_some() {
-            0
-        } else {
-            by_session.len()
-        });
-        let found = by_session
+        let of_user =
+            |acc: &SessionAcc| user_id.is_none_or(|u| acc.last_user.is_some_and(|(_, id)| id == u));
+        let totals = by_session
             .into_entries()
-            .filter(|(_, acc)| user_id.is_none_or(|u| acc.last_user.is_some_and(|(_, id)| id == u)))
-            .map(|(session, acc)| {
-                let mut models: Vec<String> = acc
-                    .models
-                    .ids()
-                    .map(|m| name_of(u32::from(m), &series.models))
-                    .collect();
-                models.sort_unstable();
-                models.dedup();
-                SessionSummary {
-                    session_id: name_of(session, &series.sessions),
-                    user_id: acc.last_user.map(|(_, u)| name_of(u, &series.users)),
-                    first_seen: from_micros(acc.first),
-                    last_seen: from_micros(acc.last),
-                    requests: acc.requests,
-                    failed: acc.failed,
-                    prompt_tokens: acc.prompt,
-                    completion_tokens: acc.completion,
-                    total_tokens: acc.total,
-                    spend: acc.spend,
-                    duration_us: acc.duration_us,
-                    timed_requests: acc.timed,
-                    requests_with_tools: acc.tools,
-                    models,
-                }
-            });
-        summaries.extend(found);
-        summaries
+            .filter(|(_, acc)| of_user(acc))
+            .collect();
+        Some((series, totals))
     }
 
     /// Every user of the agent version with a request in `[start, end]`, with totals.
     pub fn users(&self, name: &str, version: &str, start: i64, end: i64) -> Vec<UserSummary> {
-        let Some(series) = self.series(name, version) else {
+        let Some((series, totals)) = self.user_totals(name, version, start, end) else {
             return Vec::new();
         };
+        let mut summaries = Vec::with_capacity(totals.len());
+        summaries.extend(
+            totals
+                .into_iter()
+                .map(|(id, acc)| user_summary(series, id, &acc)),
+        );
+        summaries
+    }
+
+    /// One page of [`Store::users`], ranked on the running totals: only the page's summaries are
+    /// built.
+    pub fn ranked_users(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        end: i64,
+        ranking: &Ranking,
+    ) -> RankedPage<UserSummary> {
+        let Some((series, totals)) = self.user_totals(name, version, start, end) else {
+            return RankedPage {
+                items: Vec::new(),
+                next: None,
+            };
+        };
+        let named = totals
+            .into_iter()
+            .map(|(id, acc)| (name_str(id, &series.users), id, acc));
+        let page = ranking.page(
+            named.collect(),
+            |(_, _, acc), key| {
+                user_sort_value(key, acc.last, acc.spend, acc.requests, acc.sessions)
+            },
+            |(name, _, _)| name,
+        );
+        RankedPage {
+            items: page
+                .items
+                .iter()
+                .map(|(_, id, acc)| user_summary(series, *id, acc))
+                .collect(),
+            next: page.next,
+        }
+    }
+
+    /// The series and its users' running totals over `[start, end]`; None for an unknown series.
+    fn user_totals(
+        &self,
+        name: &str,
+        version: &str,
+        start: i64,
+        end: i64,
+    ) -> Option<(&Series, Vec<(u32, UserAcc)>)> {
+        let series = self.series(name, version)?;
         let expected = days_in(series, start, end)
             .map(|d| d.users.len())
             .sum::<u64>();
@@ -204,20 +344,7 @@ impl Store {
                 .entry((pair >> 32) as u32, UserAcc::default)
                 .sessions += 1;
         }
-        let mut summaries = Vec::with_capacity(by_user.len());
-        summaries.extend(by_user.into_entries().map(|(user, acc)| UserSummary {
-            user_id: name_of(user, &series.users),
-            sessions: acc.sessions,
-            requests: acc.requests,
-            failed: acc.failed,
-            prompt_tokens: acc.prompt,
-            completion_tokens: acc.completion,
-            total_tokens: acc.total,
-            spend: acc.spend,
-            first_seen: from_micros(acc.first),
-            last_seen: from_micros(acc.last),
-        }));
-        summaries
+        Some((series, by_user.into_entries().collect()))
     }
 
     /// (startTime, request_id) of one session's requests in `[start, end]`, oldest first.
@@ -356,7 +483,14 @@ mod tests {
             .collect();
         assert_eq!(order, ["a", "b", "late", "tie"]);
         // Slicing relies on the order: the window from hour 3 on holds three requests.
-        let from_three = s.sessions("bot", "1", 3 * MICROS_PER_HOUR, 10 * MICROS_PER_HOUR, None);
+        let from_three = s.sessions(
+            "bot",
+            "1",
+            3 * MICROS_PER_HOUR,
+            10 * MICROS_PER_HOUR,
+            None,
+            None,
+        );
         assert_eq!(from_three[0].requests, 3);
     }
 
@@ -375,7 +509,7 @@ mod tests {
             })
             .collect();
         let s = store(&rows);
-        let sessions = s.sessions("bot", "1", 0, 140 * MICROS_PER_HOUR, None);
+        let sessions = s.sessions("bot", "1", 0, 140 * MICROS_PER_HOUR, None, None);
         assert_eq!(sessions.len(), 1);
         let expected: Vec<String> = (0..70).map(|m| format!("m{m:02}")).collect();
         assert_eq!(sessions[0].models, expected);
@@ -402,14 +536,81 @@ mod tests {
         assert_eq!(users, [("u1".into(), 2, 3), ("u2".into(), 1, 2)]);
         // s1's user is its latest request's (u1 at hour 3); only u1's sessions for u1.
         let mut of_u1: Vec<String> = s
-            .sessions("bot", "1", 0, 40 * MICROS_PER_HOUR, Some("u1"))
+            .sessions("bot", "1", 0, 40 * MICROS_PER_HOUR, Some("u1"), None)
             .into_iter()
             .map(|x| x.session_id)
             .collect();
         of_u1.sort();
         assert_eq!(of_u1, ["s1", "s2"]);
         assert!(s
-            .sessions("bot", "1", 0, 40 * MICROS_PER_HOUR, Some("u2"))
+            .sessions("bot", "1", 0, 40 * MICROS_PER_HOUR, Some("u2"), None)
             .is_empty());
+    }
+
+    #[test]
+    fn one_named_session_is_summed_alone_and_an_unknown_one_is_empty() {
+        let s = store(&[
+            row("a", 1, Some("s1"), Some("u1"), "m"),
+            row("b", 2, Some("s2"), Some("u2"), "m"),
+            row("c", 3, Some("s1"), Some("u3"), "n"),
+            row("d", 30, Some("s1"), None, "m"), // another day
+        ]);
+        let end = 40 * MICROS_PER_HOUR;
+        let one = s.sessions("bot", "1", 0, end, None, Some("s1"));
+        assert_eq!(one.len(), 1);
+        // s1: requests a, c and d; its user is that of its latest request naming one (c: u3).
+        assert_eq!(one[0].session_id, "s1");
+        assert_eq!(one[0].requests, 3);
+        assert_eq!(one[0].user_id.as_deref(), Some("u3"));
+        assert_eq!(one[0].models, ["m", "n"]);
+        let all = s.sessions("bot", "1", 0, end, None, None);
+        assert_eq!(all.iter().find(|x| x.session_id == "s1"), Some(&one[0]));
+        assert!(s.sessions("bot", "1", 0, end, None, Some("s9")).is_empty());
+    }
+
+    #[test]
+    fn ranked_pages_equal_ranking_the_full_lists() {
+        use crate::summaries::{session_value, user_value, SortKey};
+        let s = store(&[
+            row("a", 1, Some("s1"), Some("u1"), "m"),
+            row("b", 2, Some("s2"), Some("u2"), "m"),
+            row("c", 3, Some("s1"), Some("u3"), "n"),
+            row("d", 30, Some("s3"), Some("u1"), "m"),
+            row("e", 31, Some("s4"), Some("u2"), "m"),
+            row("f", 32, Some("s4"), None, "n"),
+        ]);
+        let end = 40 * MICROS_PER_HOUR;
+        let keys = [
+            SortKey::LastSeen,
+            SortKey::Spend,
+            SortKey::Requests,
+            SortKey::Duration,
+            SortKey::Sessions,
+        ];
+        for key in keys {
+            for descending in [true, false] {
+                let mut ranking = Ranking {
+                    key,
+                    descending,
+                    after: None,
+                    limit: 2,
+                };
+                // Walk every page both ways; each must equal ranking the whole list.
+                loop {
+                    let all = s.sessions("bot", "1", 0, end, None, None);
+                    let expected = ranking.page(all, session_value, |x| x.session_id.as_str());
+                    let got = s.ranked_sessions("bot", "1", 0, end, None, &ranking);
+                    assert_eq!(got, expected, "{key:?} descending={descending}");
+                    let users = ranking.page(s.users("bot", "1", 0, end), user_value, |u| {
+                        u.user_id.as_str()
+                    });
+                    assert_eq!(s.ranked_users("bot", "1", 0, end, &ranking), users);
+                    match got.next {
+                        Some(next) => ranking.after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::params::ranking::{parse_ranked, GroupParams};
 use crate::params::{AgentParams, TimeParams};
 use crate::state::AppState;
 use crate::stats::round_to;
-use crate::summaries::{session_value, SessionSummary, SortKey};
+use crate::summaries::{SessionSummary, SortKey};
 use crate::window::{format_timestamp, DateRange};
 
 pub(crate) const SESSION_SORTS: [SortKey; 4] = [
@@ -154,25 +154,21 @@ pub async fn sessions(
                     errors.to_string().replace("user: ", ""),
                 ));
             }
-            let answer = answers::sessions(&state, &q, filter.user.as_deref()).await?;
             let limit = match whole_list {
                 true => state.admission.settings().csv_max_rows,
                 false => request.limit,
             };
-            Ok(answer.map(|all| {
-                let (page, next_cursor) =
-                    request.page_of(all, limit, q.window.end, session_value, |x| {
-                        x.session_id.as_str()
-                    });
-                SessionList {
-                    agent_name: q.agent.name.clone(),
-                    agent_version: q.agent.version.clone(),
-                    date_range: q.window.date_range(),
-                    sort: request.sort.name(),
-                    order: request.order(),
-                    sessions: page.iter().map(Session::from).collect(),
-                    next_cursor,
-                }
+            let ranking = request.ranking(limit);
+            let user = filter.user.as_deref();
+            let answer = answers::sessions(&state, &q, user, &ranking).await?;
+            Ok(answer.map(|page| SessionList {
+                agent_name: q.agent.name.clone(),
+                agent_version: q.agent.version.clone(),
+                date_range: q.window.date_range(),
+                sort: request.sort.name(),
+                order: request.order(),
+                sessions: page.items.iter().map(Session::from).collect(),
+                next_cursor: request.next_cursor(q.window.end, page.next),
             }))
         },
     )

@@ -13,7 +13,7 @@ use crate::params::ranking::{parse_ranked, GroupParams};
 use crate::params::{AgentParams, TimeParams};
 use crate::state::AppState;
 use crate::stats::round_to;
-use crate::summaries::{user_value, SortKey, UserSummary};
+use crate::summaries::{SortKey, UserSummary};
 use crate::window::{format_timestamp, DateRange};
 
 pub(crate) const USER_SORTS: [SortKey; 4] = [
@@ -116,23 +116,19 @@ pub async fn users(
         move |l: &UserList| l.next_cursor.clone().filter(|_| whole_list),
         || async {
             let (q, request) = parse_ranked(&params, &group, &USER_SORTS, &state.clock)?;
-            let answer = answers::users(&state, &q).await?;
             let limit = match whole_list {
                 true => state.admission.settings().csv_max_rows,
                 false => request.limit,
             };
-            Ok(answer.map(|all| {
-                let (page, next_cursor) =
-                    request.page_of(all, limit, q.window.end, user_value, |x| x.user_id.as_str());
-                UserList {
-                    agent_name: q.agent.name.clone(),
-                    agent_version: q.agent.version.clone(),
-                    date_range: q.window.date_range(),
-                    sort: request.sort.name(),
-                    order: request.order(),
-                    users: page.iter().map(User::from).collect(),
-                    next_cursor,
-                }
+            let answer = answers::users(&state, &q, &request.ranking(limit)).await?;
+            Ok(answer.map(|page| UserList {
+                agent_name: q.agent.name.clone(),
+                agent_version: q.agent.version.clone(),
+                date_range: q.window.date_range(),
+                sort: request.sort.name(),
+                order: request.order(),
+                users: page.items.iter().map(User::from).collect(),
+                next_cursor: request.next_cursor(q.window.end, page.next),
             }))
         },
     )
