@@ -8,7 +8,7 @@ use super::store::{
 };
 use crate::summaries::{
     session_sort_value, user_sort_value, CatalogEntry, RankedPage, Ranking, SessionSummary,
-    UserSummary,
+    SortKey, SortValue, UserSummary,
 };
 
 #[derive(Default)]
@@ -137,6 +137,34 @@ fn user_summary(series: &Series, user: u32, acc: &UserAcc) -> UserSummary {
     }
 }
 
+/// The page `ranking` asks for out of per-id running totals (ids named by `names`), ranked by
+/// `value`; only the page's items are turned into summaries by `summary`.
+fn rank_page<A, S>(
+    totals: Vec<(u32, A)>,
+    names: &Interner,
+    ranking: &Ranking,
+    value: impl Fn(&A, SortKey) -> SortValue,
+    summary: impl Fn(u32, &A) -> S,
+) -> RankedPage<S> {
+    let named = totals
+        .into_iter()
+        .map(|(id, acc)| (name_str(id, names), id, acc))
+        .collect();
+    let page = ranking.page(
+        named,
+        |(_, _, acc), key| value(acc, key),
+        |(name, _, _)| name,
+    );
+    RankedPage {
+        items: page
+            .items
+            .iter()
+            .map(|(_, id, acc)| summary(*id, acc))
+            .collect(),
+        next: page.next,
+    }
+}
+
 /// The interned value `id` stands for, borrowed ("" for none, which interned ids never are).
 fn name_str(id: u32, interner: &Interner) -> &str {
     interner.value(id).map_or("", |v| v)
@@ -186,24 +214,13 @@ impl Store {
                 next: None,
             };
         };
-        let named = totals
-            .into_iter()
-            .map(|(id, acc)| (name_str(id, &series.sessions), id, acc));
-        let page = ranking.page(
-            named.collect(),
-            |(_, _, acc), key| {
-                session_sort_value(key, acc.last, acc.spend, acc.requests, acc.duration_us)
-            },
-            |(name, _, _)| name,
-        );
-        RankedPage {
-            items: page
-                .items
-                .iter()
-                .map(|(_, id, acc)| session_summary(series, *id, acc))
-                .collect(),
-            next: page.next,
-        }
+        rank_page(
+            totals,
+            &series.sessions,
+            ranking,
+            |acc, key| session_sort_value(key, acc.last, acc.spend, acc.requests, acc.duration_us),
+            |id, acc| session_summary(series, id, acc),
+        )
     }
 
     /// The series and its sessions' running totals over `[start, end]` (only those whose user is
@@ -283,24 +300,13 @@ impl Store {
                 next: None,
             };
         };
-        let named = totals
-            .into_iter()
-            .map(|(id, acc)| (name_str(id, &series.users), id, acc));
-        let page = ranking.page(
-            named.collect(),
-            |(_, _, acc), key| {
-                user_sort_value(key, acc.last, acc.spend, acc.requests, acc.sessions)
-            },
-            |(name, _, _)| name,
-        );
-        RankedPage {
-            items: page
-                .items
-                .iter()
-                .map(|(_, id, acc)| user_summary(series, *id, acc))
-                .collect(),
-            next: page.next,
-        }
+        rank_page(
+            totals,
+            &series.users,
+            ranking,
+            |acc, key| user_sort_value(key, acc.last, acc.spend, acc.requests, acc.sessions),
+            |id, acc| user_summary(series, id, acc),
+        )
     }
 
     /// The series and its users' running totals over `[start, end]`; None for an unknown series.
