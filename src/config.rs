@@ -449,8 +449,13 @@ pub struct RollupSettings {
     pub max_staleness: Duration,
     /// How often new rows are looked for.
     pub refresh_interval: Duration,
-    /// How far back the rollup holds rows; windows reaching further are answered from SQL.
+    /// How far back the rollup holds each agent version's hourly and daily totals, distinct
+    /// session/user sets and latency distributions: summaries of windows within it come from
+    /// memory; windows reaching further are answered from SQL.
     pub horizon: Duration,
+    /// How far back the rollup also holds one record per request (lists, session and user
+    /// rankings, a session's requests). At most `horizon`.
+    pub row_horizon: Duration,
     /// How late LiteLLM may write a row after its startTime (batched writes, long requests):
     /// every refresh re-checks the rows of this last span.
     pub ingest_lag: Duration,
@@ -465,7 +470,8 @@ impl Default for RollupSettings {
             enabled: true,
             max_staleness: Duration::from_secs(30),
             refresh_interval: Duration::from_secs(1),
-            horizon: Duration::from_secs(31 * 24 * 3600),
+            horizon: Duration::from_secs(400 * 24 * 3600),
+            row_horizon: Duration::from_secs(31 * 24 * 3600),
             ingest_lag: Duration::from_secs(600),
             reconcile_interval: Duration::from_secs(30),
         }
@@ -500,6 +506,14 @@ impl RollupSettings {
         if let Some(days) = var("ANALYTICS_HORIZON_DAYS") {
             let days = parse_number("ANALYTICS_HORIZON_DAYS", &days, 1, 400)?;
             r.horizon = Duration::from_secs(days * 24 * 3600);
+        }
+        if let Some(days) = var("ANALYTICS_ROW_HORIZON_DAYS") {
+            let days = parse_number("ANALYTICS_ROW_HORIZON_DAYS", &days, 1, 400)?;
+            r.row_horizon = Duration::from_secs(days * 24 * 3600);
+        }
+        if r.row_horizon > r.horizon {
+            // Records are only kept for days the totals cover.
+            r.row_horizon = r.horizon;
         }
         if let Some(d) = seconds("ANALYTICS_INGEST_LAG_SECONDS", 0, 86_400)? {
             r.ingest_lag = d;
