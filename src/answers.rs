@@ -482,7 +482,9 @@ fn page_hint(
     fetch: usize,
     replies_only: bool,
 ) -> Option<PageHint> {
-    let snapshot = state.rollup.read(q.window.start, state.clock.now())?;
+    let snapshot = state
+        .rollup
+        .read_with_ids(q.window.start, state.clock.now())?;
     let (name, version) = (q.agent.name.as_str(), q.agent.version.as_str());
     let (start, end) = (micros(q.window.start), micros(q.window.end));
     let has_rows = snapshot.store.has_rows(name, version, start, end);
@@ -548,7 +550,9 @@ fn session_page_candidates(
     after: i64,
     fetch: usize,
 ) -> Option<PageCandidates> {
-    let snapshot = state.rollup.read(q.window.start, state.clock.now())?;
+    let snapshot = state
+        .rollup
+        .read_with_ids(q.window.start, state.clock.now())?;
     let (start, end) = (micros(q.window.start), micros(q.window.end));
     let requests =
         snapshot

@@ -433,7 +433,7 @@ impl Settings {
         if let Some(path) = var("DB_TLS_CA_FILE") {
             settings.db_tls_ca_file = Some(PathBuf::from(path.trim()));
         }
-        settings.rollup = RollupSettings::from_vars(&var)?;
+        settings.rollup = RollupSettings::from_vars(&var, |path| std::fs::read_to_string(path))?;
         settings.guard = GuardSettings::from_vars(&var, |path| std::fs::read_to_string(path))?;
         settings.admission = AdmissionSettings::from_vars(&var, settings.db_pool_size)?;
         Ok(settings)
@@ -456,6 +456,13 @@ pub struct RollupSettings {
     /// How far back the rollup also holds one record per request (lists, session and user
     /// rankings, a session's requests). At most `horizon`.
     pub row_horizon: Duration,
+    /// Readiness waits until the rollup covers this last span (the windows dashboards ask for);
+    /// the rest of the horizon loads in the background while SQL answers the longer windows.
+    pub ready_span: Duration,
+    /// The most heap the rollup may take, in bytes (ANALYTICS_MEMORY_LIMIT_MB; by default 60% of
+    /// the container's memory limit, none without one). Past it the rollup drops its oldest days
+    /// and windows reaching them are answered by SQL.
+    pub memory_budget: Option<u64>,
     /// How late LiteLLM may write a row after its startTime (batched writes, long requests):
     /// every refresh re-checks the rows of this last span.
     pub ingest_lag: Duration,
@@ -472,6 +479,8 @@ impl Default for RollupSettings {
             refresh_interval: Duration::from_secs(1),
             horizon: Duration::from_secs(400 * 24 * 3600),
             row_horizon: Duration::from_secs(31 * 24 * 3600),
+            ready_span: Duration::from_secs(20 * 24 * 3600),
+            memory_budget: None,
             ingest_lag: Duration::from_secs(600),
             reconcile_interval: Duration::from_secs(30),
         }
@@ -479,7 +488,10 @@ impl Default for RollupSettings {
 }
 
 impl RollupSettings {
-    fn from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    fn from_vars(
+        var: &impl Fn(&str) -> Option<String>,
+        read_file: impl Fn(&str) -> std::io::Result<String>,
+    ) -> Result<Self, ConfigError> {
         let mut r = RollupSettings::default();
         if let Some(value) = var("ANALYTICS_ROLLUP") {
             r.enabled = match value.trim() {
@@ -515,6 +527,16 @@ impl RollupSettings {
             // Records are only kept for days the totals cover.
             r.row_horizon = r.horizon;
         }
+        if let Some(days) = var("ANALYTICS_READY_DAYS") {
+            let days = parse_number("ANALYTICS_READY_DAYS", &days, 0, 400)?;
+            r.ready_span = Duration::from_secs(days * 24 * 3600);
+        }
+        r.ready_span = r.ready_span.min(r.horizon);
+        r.memory_budget = match var("ANALYTICS_MEMORY_LIMIT_MB") {
+            Some(v) if v.trim() == "off" => None,
+            Some(v) => Some(parse_number("ANALYTICS_MEMORY_LIMIT_MB", &v, 16, 1 << 30)? << 20),
+            None => container_memory_limit(read_file).map(|limit| limit / 10 * 6),
+        };
         if let Some(d) = seconds("ANALYTICS_INGEST_LAG_SECONDS", 0, 86_400)? {
             r.ingest_lag = d;
         }
@@ -612,6 +634,19 @@ fn parse_networks(list: &str) -> Result<Vec<IpNet>, ConfigError> {
                 })
         })
         .collect()
+}
+
+/// The memory limit of the container we run in (cgroup v2, else v1), if it sets one.
+fn container_memory_limit(read_file: impl Fn(&str) -> std::io::Result<String>) -> Option<u64> {
+    [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|path| read_file(path).ok())
+    .find_map(|text| text.trim().parse::<u64>().ok())
+    // cgroup v1 spells "no limit" as a number near 2^63.
+    .filter(|limit| *limit < 1 << 50)
 }
 
 fn parse_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
@@ -826,6 +861,89 @@ mod tests {
         assert!(
             settings_from(&[("DATABASE_URL", "x"), ("SHUTDOWN_TIMEOUT_SECONDS", "0")]).is_err()
         );
+    }
+
+    #[test]
+    fn the_memory_budget_defaults_to_sixty_percent_of_the_container_limit() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let cgroup_v2 = |path: &str| match path {
+            "/sys/fs/cgroup/memory.max" => Ok("1073741824\n".to_string()),
+            _ => Err(std::io::ErrorKind::NotFound.into()),
+        };
+        let unlimited_v2 = |path: &str| match path {
+            "/sys/fs/cgroup/memory.max" => Ok("max\n".to_string()),
+            _ => Err(std::io::ErrorKind::NotFound.into()),
+        };
+        let unlimited_v1 = |path: &str| match path {
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes" => {
+                Ok("9223372036854771712\n".to_string())
+            }
+            _ => Err(std::io::ErrorKind::NotFound.into()),
+        };
+        let limited_v1 = |path: &str| match path {
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes" => Ok("536870912".to_string()),
+            _ => Err(std::io::ErrorKind::NotFound.into()),
+        };
+        let none = vars(&[]);
+        let budget = |r: RollupSettings| r.memory_budget;
+        // 1 GiB / 10 * 6 and 512 MiB / 10 * 6.
+        assert_eq!(
+            budget(RollupSettings::from_vars(&none, cgroup_v2).unwrap()),
+            Some(644_245_092)
+        );
+        assert_eq!(
+            budget(RollupSettings::from_vars(&none, limited_v1).unwrap()),
+            Some(322_122_546)
+        );
+        assert_eq!(
+            budget(RollupSettings::from_vars(&none, unlimited_v2).unwrap()),
+            None
+        );
+        assert_eq!(
+            budget(RollupSettings::from_vars(&none, unlimited_v1).unwrap()),
+            None
+        );
+        let set = vars(&[("ANALYTICS_MEMORY_LIMIT_MB", " 300 ")]);
+        assert_eq!(
+            budget(RollupSettings::from_vars(&set, cgroup_v2).unwrap()),
+            Some(300 << 20)
+        );
+        let off = vars(&[("ANALYTICS_MEMORY_LIMIT_MB", "off")]);
+        assert_eq!(
+            budget(RollupSettings::from_vars(&off, cgroup_v2).unwrap()),
+            None
+        );
+        for bad in [
+            &[("ANALYTICS_MEMORY_LIMIT_MB", "0")][..],
+            &[("ANALYTICS_MEMORY_LIMIT_MB", "1.5GB")],
+        ] {
+            let err = RollupSettings::from_vars(&vars(bad), cgroup_v2).unwrap_err();
+            assert!(err.0.contains("ANALYTICS_MEMORY_LIMIT_MB"), "{err}");
+        }
+    }
+
+    #[test]
+    fn horizons_and_the_ready_span_default_and_nest() {
+        let s = settings_from(&[("DATABASE_URL", "x")]).unwrap();
+        assert_eq!(s.rollup.horizon, Duration::from_secs(400 * 86_400));
+        assert_eq!(s.rollup.row_horizon, Duration::from_secs(31 * 86_400));
+        assert_eq!(s.rollup.ready_span, Duration::from_secs(20 * 86_400));
+        let short = settings_from(&[
+            ("DATABASE_URL", "x"),
+            ("ANALYTICS_HORIZON_DAYS", "10"),
+            ("ANALYTICS_ROW_HORIZON_DAYS", "31"),
+        ])
+        .unwrap();
+        assert_eq!(short.rollup.row_horizon, Duration::from_secs(10 * 86_400));
+        assert_eq!(short.rollup.ready_span, Duration::from_secs(10 * 86_400));
+        assert!(settings_from(&[("DATABASE_URL", "x"), ("ANALYTICS_READY_DAYS", "401")]).is_err());
     }
 
     #[test]

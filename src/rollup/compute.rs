@@ -2,7 +2,6 @@
 //! Each mirrors the SQL the service would otherwise run, so both give the same numbers.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use roaring::{MultiOps, RoaringBitmap};
 
@@ -217,7 +216,7 @@ impl Store {
                 candidates.request_ids.push(day.request_id(rec).to_string());
                 candidates
                     .sessions
-                    .push(series.sessions.value(rec.session).cloned());
+                    .push(series.sessions.value(rec.session).map(str::to_string));
                 if rec.ts < before {
                     below += 1;
                     if below == fetch {
@@ -249,7 +248,7 @@ pub(super) fn records(
 pub struct PageCandidates {
     pub request_ids: Vec<String>,
     /// The session of each candidate (same order; None when the row has none).
-    pub sessions: Vec<Option<Arc<str>>>,
+    pub sessions: Vec<Option<String>>,
     /// Every qualifying row down to the window start is among them (so a short page from the
     /// database is the last page, not a sign of rows deleted since the last refresh).
     pub exhausted: bool,
@@ -497,6 +496,139 @@ mod tests {
             .request_ids
             .is_empty());
         assert!(s.hour_counts(late, early).is_empty());
+    }
+
+    #[test]
+    fn request_ids_older_than_the_row_horizon_are_forgotten_and_lists_stop_there() {
+        let mut s = store(&[
+            row("a", "2024-12-01 10:00:00", Some("s1"), None, 1),
+            row("b", "2024-12-03 10:00:00", Some("s2"), None, 2),
+        ]);
+        assert!(s.covers_ids(ts("2024-11-01 00:00:00")));
+        s.forget_ids_before(ts("2024-12-02 15:00:00"));
+        // Ids are kept from the start of the row horizon's day on.
+        assert!(!s.covers_ids(ts("2024-12-01 23:00:00")));
+        assert!(s.covers_ids(ts("2024-12-02 00:00:00")));
+        let old = s.page_candidates(
+            "bot",
+            "1",
+            ts("2024-12-01 00:00:00"),
+            ts("2024-12-01 23:00:00"),
+            5,
+            false,
+        );
+        assert_eq!(old.request_ids, [""]);
+        let new = s.page_candidates(
+            "bot",
+            "1",
+            ts("2024-12-03 00:00:00"),
+            ts("2024-12-03 23:00:00"),
+            5,
+            false,
+        );
+        assert_eq!(new.request_ids, ["b"]);
+        // Summaries still count the old day in full.
+        let all = s.stats(
+            "bot",
+            "1",
+            ts("2024-12-01 00:00:00"),
+            ts("2024-12-03 23:00:00"),
+            &days("2024-12-01 00:00:00", 3),
+            true,
+        );
+        assert_eq!(
+            (
+                all.overall.requests,
+                all.overall.sessions,
+                all.overall.prompt_tokens
+            ),
+            (2, 2, 3)
+        );
+        // A reloaded old hour does not bring its ids back.
+        let hour = ts("2024-12-01 10:00:00");
+        let again = [row("a", "2024-12-01 10:00:00", Some("s1"), None, 1)];
+        s.replace_between(hour, hour + 3_600_000_000, &again, i64::MAX);
+        let old = s.page_candidates(
+            "bot",
+            "1",
+            ts("2024-12-01 00:00:00"),
+            ts("2024-12-01 23:00:00"),
+            5,
+            false,
+        );
+        assert_eq!(old.request_ids, [""]);
+    }
+
+    #[test]
+    fn evicting_days_gives_their_session_ids_back_and_counts_stay_exact() {
+        // 3,000 one-request sessions a day over three days, and one session seen every day.
+        let mut rows = Vec::new();
+        for d in 1..=3 {
+            for i in 0..3000 {
+                let at = format!("2024-12-0{d} 10:{:02}:{:02}", i / 60 % 60, i % 60);
+                rows.push(row(
+                    &format!("r{d}-{i}"),
+                    &at,
+                    Some(&format!("s{d}-{i}")),
+                    Some("u"),
+                    1,
+                ));
+            }
+            rows.push(row(
+                &format!("k{d}"),
+                &format!("2024-12-0{d} 11:00:00"),
+                Some("kept"),
+                Some("u"),
+                1,
+            ));
+        }
+        let mut s = store(&rows);
+        let heap_before = s.heap_bytes();
+        s.evict_before(ts("2024-12-03 00:00:00"));
+        let series = s.series("bot", "1").unwrap();
+        // Only day 3's sessions are left interned (3,001 of 9,001).
+        assert_eq!(series.sessions.len(), 3001);
+        assert!(series.sessions.get("kept").is_some());
+        assert!(series.sessions.get("s1-5").is_none());
+        assert!(
+            s.heap_bytes() < heap_before / 2,
+            "{} vs {heap_before}",
+            s.heap_bytes()
+        );
+        let day3 = s.stats(
+            "bot",
+            "1",
+            ts("2024-12-03 00:00:00"),
+            ts("2024-12-03 23:59:59"),
+            &days("2024-12-03 00:00:00", 1),
+            false,
+        );
+        assert_eq!(
+            (
+                day3.overall.requests,
+                day3.overall.sessions,
+                day3.overall.users
+            ),
+            (3001, 3001, 1)
+        );
+        // New rows of a surviving session keep its id; new sessions get new ones.
+        s.add(
+            &[
+                row("k4", "2024-12-04 11:00:00", Some("kept"), Some("u"), 1),
+                row("n4", "2024-12-04 12:00:00", Some("s1-5"), None, 1),
+            ],
+            i64::MAX,
+        );
+        let two_days = s.stats(
+            "bot",
+            "1",
+            ts("2024-12-03 00:00:00"),
+            ts("2024-12-04 23:59:59"),
+            &days("2024-12-03 00:00:00", 2),
+            false,
+        );
+        assert_eq!(two_days.overall.sessions, 3002);
+        assert_eq!(two_days.buckets[1].sessions, 2);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod refresher;
 pub mod store;
 mod summaries;
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use chrono::{Duration, NaiveDateTime};
@@ -34,6 +35,28 @@ pub struct Rollup {
     disabled: std::sync::atomic::AtomicBool,
     /// Loaded back to the horizon at least once.
     warmed: std::sync::atomic::AtomicBool,
+    /// What the refresher last measured, for health checks that must not wait for the store's
+    /// lock: the store's heap, its rows, how far back it is complete ([`NOT_SET`]: not yet).
+    heap_bytes: AtomicU64,
+    rows_held: AtomicU64,
+    covered_from_us: AtomicI64,
+    /// The memory budget's floor: nothing older is kept ([`NOT_SET`]: the budget has not cut the
+    /// horizon short).
+    memory_floor_us: AtomicI64,
+}
+
+const NOT_SET: i64 = i64::MIN;
+
+/// What the health checks report about the rollup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupStatus {
+    pub enabled: bool,
+    pub ready: bool,
+    pub covered_from: Option<NaiveDateTime>,
+    pub heap_bytes: u64,
+    pub rows_held: u64,
+    /// The memory budget cut the horizon short at this instant.
+    pub memory_floor: Option<NaiveDateTime>,
 }
 
 /// Read access to a rollup fresh enough for one request.
@@ -47,6 +70,10 @@ impl Rollup {
         Rollup {
             disabled: std::sync::atomic::AtomicBool::new(!settings.enabled),
             warmed: std::sync::atomic::AtomicBool::new(false),
+            heap_bytes: AtomicU64::new(0),
+            rows_held: AtomicU64::new(0),
+            covered_from_us: AtomicI64::new(NOT_SET),
+            memory_floor_us: AtomicI64::new(NOT_SET),
             settings,
             clock,
             store: RwLock::new(Store::default()),
@@ -62,11 +89,54 @@ impl Rollup {
         !self.disabled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Whether requests can be served at full speed: the rollup is off (nothing to wait for) or
-    /// has loaded its horizon. Readiness waits for this, so a starting instance gets traffic only
-    /// once it can answer from memory.
+    /// Whether requests can be served at full speed: the rollup is off (nothing to wait for),
+    /// has loaded its horizon (or what the memory budget allows of it), or already covers the
+    /// last `ready_span` — the windows dashboards ask for; the rest of the horizon keeps loading
+    /// in the background while SQL answers the longer windows. Readiness waits for this, so a
+    /// starting instance gets traffic once it answers the usual windows from memory.
     pub fn warm(&self) -> bool {
-        !self.enabled() || self.warmed.load(std::sync::atomic::Ordering::Relaxed)
+        if !self.enabled() || self.warmed.load(Ordering::Relaxed) {
+            return true;
+        }
+        let covered = self.covered_from_us.load(Ordering::Relaxed);
+        let span = Duration::from_std(self.settings.ready_span).unwrap_or(Duration::MAX);
+        covered != NOT_SET && covered <= micros(self.clock.now() - span)
+    }
+
+    /// What the health checks report, without waiting for the store.
+    pub fn status(&self) -> RollupStatus {
+        let at = |us: i64| (us != NOT_SET).then(|| from_micros(us));
+        RollupStatus {
+            enabled: self.enabled(),
+            ready: self.warm(),
+            covered_from: at(self.covered_from_us.load(Ordering::Relaxed)),
+            heap_bytes: self.heap_bytes.load(Ordering::Relaxed),
+            rows_held: self.rows_held.load(Ordering::Relaxed),
+            memory_floor: at(self.memory_floor_us.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Records what the refresher measured of the store (for [`Rollup::status`]).
+    fn record_measures(&self, store: &Store) {
+        self.covered_from_us
+            .store(store.covered_from().unwrap_or(NOT_SET), Ordering::Relaxed);
+        self.rows_held
+            .store(store.rows_held() as u64, Ordering::Relaxed);
+    }
+
+    fn record_heap(&self, bytes: usize) {
+        self.heap_bytes.store(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// The memory budget's floor, if it cut the horizon short.
+    fn memory_floor(&self) -> Option<i64> {
+        let floor = self.memory_floor_us.load(Ordering::Relaxed);
+        (floor != NOT_SET).then_some(floor)
+    }
+
+    fn set_memory_floor(&self, floor: Option<i64>) {
+        self.memory_floor_us
+            .store(floor.unwrap_or(NOT_SET), Ordering::Relaxed);
     }
 
     fn mark_warmed(&self) {
@@ -95,6 +165,13 @@ impl Rollup {
         store
             .covers(micros(start))
             .then_some(Snapshot { store, as_of })
+    }
+
+    /// As [`Rollup::read`], for answers that name rows by request_id (list pages, a session's
+    /// requests): those ids are kept only within the row horizon.
+    pub fn read_with_ids(&self, start: NaiveDateTime, now: NaiveDateTime) -> Option<Snapshot<'_>> {
+        self.read(start, now)
+            .filter(|snapshot| snapshot.store.covers_ids(micros(start)))
     }
 
     fn write(&self) -> Option<std::sync::RwLockWriteGuard<'_, Store>> {

@@ -45,6 +45,8 @@ struct State {
     changes_at_reconcile: Option<i64>,
     started: Instant,
     announced_ready: bool,
+    /// Readiness was announced (the last ANALYTICS_READY_DAYS loaded).
+    announced_serving: bool,
     failures: u32,
 }
 
@@ -56,12 +58,22 @@ pub async fn run(rollup: Arc<Rollup>, db: Arc<Db>) {
         changes_at_reconcile: None,
         started: Instant::now(),
         announced_ready: false,
+        announced_serving: false,
         failures: 0,
     };
     while rollup.enabled() {
         match round(&rollup, &db, &mut state).await {
             Ok(Round::WarmingUp) => {
                 state.failures = 0;
+                if !state.announced_serving && rollup.warm() {
+                    state.announced_serving = true;
+                    log::info!(
+                        "rollup covers the last {} days after {:.1} s: ready; older days keep \
+                         loading in the background (SQL answers windows reaching them)",
+                        settings_days(rollup.settings.ready_span),
+                        state.started.elapsed().as_secs_f64()
+                    );
+                }
                 tokio::task::yield_now().await;
             }
             Ok(Round::Current) => {
@@ -116,14 +128,20 @@ async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, DbE
     // count (reconcile). Hour-aligned, so that every hour is in exactly one of the two.
     let floor =
         (now_us - duration_us(settings.ingest_lag)).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
-    let horizon =
+    let configured_horizon =
         (now_us - duration_us(settings.horizon)).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+    let horizon = configured_horizon.max(rollup.memory_floor().unwrap_or(i64::MIN));
+    let row_horizon = now_us - duration_us(settings.row_horizon);
 
     sync_recent(rollup, &client, &sql, floor).await?;
     rollup.mark_fresh(now);
     if let Some(mut store) = rollup.write() {
         store.evict_before(horizon);
+        store.forget_ids_before(row_horizon);
+        store.shrink_days(horizon, floor);
+        rollup.record_measures(&store);
     }
+    keep_within_budget(rollup, configured_horizon, floor);
 
     let covered = rollup
         .store
@@ -131,6 +149,7 @@ async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, DbE
         .ok()
         .and_then(|s| s.covered_from())
         .unwrap_or(floor);
+    let horizon = configured_horizon.max(rollup.memory_floor().unwrap_or(i64::MIN));
     if covered > horizon {
         load_older_chunk(rollup, &client, &sql, state, horizon, covered, floor).await?;
         return Ok(Round::WarmingUp);
@@ -147,6 +166,71 @@ async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, DbE
         state.changes_at_reconcile = changes;
     }
     Ok(Round::Current)
+}
+
+/// Holds the store to the memory budget. Past it, the oldest days are dropped until the store is
+/// at 90% of the budget, and warm-up stops there (windows reaching further go to SQL); once the
+/// store is below 75% (rows deleted, traffic down), the cut is lifted and warm-up reaches back
+/// again. The margins keep it from loading and dropping the same day over and over.
+fn keep_within_budget(rollup: &Rollup, configured_horizon: i64, floor: i64) {
+    let Some(heap) = rollup.store.read().ok().map(|store| store.heap_bytes()) else {
+        return;
+    };
+    rollup.record_heap(heap);
+    let Some(budget) = rollup.settings.memory_budget else {
+        return;
+    };
+    let budget = usize::try_from(budget).unwrap_or(usize::MAX);
+    if heap <= budget {
+        if rollup.memory_floor().is_some() && heap < budget / 4 * 3 {
+            log::info!(
+                "rollup: {} MB of its {} MB budget; loading older days again",
+                heap >> 20,
+                budget >> 20
+            );
+            rollup.set_memory_floor(None);
+        }
+        return;
+    }
+    let Some(mut store) = rollup.write() else {
+        return;
+    };
+    let cut = budget_floor(&store, budget / 10 * 9, floor).max(configured_horizon);
+    store.evict_before(cut);
+    let heap = store.heap_bytes();
+    rollup.record_heap(heap);
+    rollup.record_measures(&store);
+    if rollup.memory_floor() != Some(cut) {
+        log::warn!(
+            "rollup: over its memory budget ({} MB, ANALYTICS_MEMORY_LIMIT_MB); keeping the days \
+             from {} on ({} MB); windows reaching further back are answered by SQL",
+            budget >> 20,
+            from_micros(cut),
+            heap >> 20
+        );
+    }
+    rollup.set_memory_floor(Some(cut));
+}
+
+/// The start of the oldest day to keep so that the store fits `target` bytes: days are dropped
+/// oldest first, each taking its share of the interners with it (their ids go once no day holds
+/// them). Never later than the start of the day `floor` is in (recent rows stay).
+fn budget_floor(store: &super::store::Store, target: usize, floor: i64) -> i64 {
+    let days = store.days_heap_bytes();
+    let days_total: usize = days.values().sum();
+    let shared = store.shared_heap_bytes();
+    let mut total = days_total + shared;
+    let last_day = floor.div_euclid(super::store::MICROS_PER_DAY);
+    let mut keep_from = days.keys().next().copied().unwrap_or(last_day);
+    for (day, bytes) in &days {
+        if total <= target || *day >= last_day {
+            break;
+        }
+        let share = shared as f64 * *bytes as f64 / days_total.max(1) as f64;
+        total = total.saturating_sub(*bytes + share as usize);
+        keep_from = day + 1;
+    }
+    keep_from * super::store::MICROS_PER_DAY
 }
 
 /// Picks up rows with startTime at or after `floor` that we do not hold yet, and notices ones
@@ -233,6 +317,7 @@ async fn load_older_chunk(
             let mut store = rollup.write().ok_or_else(|| poisoned(()))?;
             store.add(&rows, floor);
             store.set_covered_from(from);
+            rollup.record_measures(&store);
             Ok(())
         }
         Err(DbError::Timeout) if state.chunk > MIN_CHUNK => {
@@ -320,6 +405,10 @@ fn check_tokens_fit(rows: &[q::LoadedRow]) -> Result<(), DbError> {
         "token counts beyond the 32-bit range found; this database is served by SQL only"
             .to_string(),
     ))
+}
+
+fn settings_days(d: Duration) -> u64 {
+    d.as_secs() / 86_400
 }
 
 fn duration_us(d: Duration) -> i64 {

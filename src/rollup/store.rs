@@ -4,10 +4,11 @@
 //! answers questions from it. Nothing here touches the database; the refresher feeds it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::hash::{BuildHasher, RandomState};
 
 use chrono::NaiveDateTime;
-use roaring::RoaringBitmap;
+use hashbrown::HashTable;
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::queries::rollup::{AgentFields, LoadedRow};
 use crate::window::checked_from_micros;
@@ -167,6 +168,29 @@ impl Day {
         day
     }
 
+    /// Drops the request_ids (kept only within the row horizon, for list pages).
+    fn forget_ids(&mut self) {
+        if self.ids.capacity() > 0 {
+            self.ids = String::new();
+        }
+    }
+
+    /// Gives back the spare capacity of a day that is no longer being loaded into.
+    fn shrink(&mut self) {
+        self.rows.shrink_to_fit();
+        self.ids.shrink_to_fit();
+    }
+
+    /// The heap this day takes (estimated for the bitmaps and the map entry).
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Day>()
+            + 64
+            + self.rows.capacity() * std::mem::size_of::<Rec>()
+            + self.ids.capacity()
+            + self.sessions.serialized_size()
+            + self.users.serialized_size()
+    }
+
     /// The records with `start <= ts <= end`.
     pub fn slice(&self, start: i64, end: i64) -> &[Rec] {
         let from = self.rows.partition_point(|r| r.ts < start);
@@ -185,38 +209,89 @@ fn distinct(ids: impl Iterator<Item = u32>) -> RoaringBitmap {
     ids.filter(|id| *id != NONE).collect()
 }
 
-/// Maps distinct strings to small ids, so distinct counts are bit operations.
-#[derive(Debug, Default)]
+/// Maps distinct strings to small ids, so distinct counts are bit operations. The strings sit
+/// back to back in one arena and the table holds only their ids (about 10 bytes per value beyond
+/// its characters, where a map of shared strings takes ~70): with one session per request, as on
+/// many proxies, this is most of the store.
+#[derive(Default)]
 pub(super) struct Interner {
-    ids: HashMap<Arc<str>, u32>,
-    values: Vec<Arc<str>>,
+    arena: String,
+    /// Where each value ends in `arena` (it starts where the previous one ends).
+    ends: Vec<u64>,
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interner")
+            .field("values", &self.ends.len())
+            .finish()
+    }
 }
 
 impl Interner {
     fn id(&mut self, value: Option<&str>) -> u32 {
         let Some(value) = value else { return NONE };
-        if let Some(id) = self.ids.get(value) {
+        let hash = self.hasher.hash_one(value);
+        let Interner {
+            arena, ends, table, ..
+        } = self;
+        if let Some(id) = table.find(hash, |id| value_at(arena, ends, *id) == value) {
             return *id;
         }
-        let id = self.values.len() as u32;
-        let shared: Arc<str> = Arc::from(value);
-        self.ids.insert(shared.clone(), id);
-        self.values.push(shared);
+        let id = u32::try_from(ends.len()).unwrap_or(NONE);
+        arena.push_str(value);
+        ends.push(arena.len() as u64);
+        let hasher = &self.hasher;
+        let (arena, ends) = (&self.arena, &self.ends);
+        self.table
+            .insert_unique(hash, id, |id| hasher.hash_one(value_at(arena, ends, *id)));
         id
     }
 
-    pub fn value(&self, id: u32) -> Option<&Arc<str>> {
-        self.values.get(id as usize)
+    pub fn value(&self, id: u32) -> Option<&str> {
+        ((id as usize) < self.ends.len()).then(|| value_at(&self.arena, &self.ends, id))
     }
 
     pub fn get(&self, value: &str) -> Option<u32> {
-        self.ids.get(value).copied()
+        let hash = self.hasher.hash_one(value);
+        self.table
+            .find(hash, |id| value_at(&self.arena, &self.ends, *id) == value)
+            .copied()
     }
 
     /// How many distinct values: every id is below this.
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.ends.len()
     }
+
+    fn heap_bytes(&self) -> usize {
+        self.arena.capacity()
+            + self.ends.capacity() * std::mem::size_of::<u64>()
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+    }
+
+    /// An interner of only the values `keep` accepts, and each old id's new id ([`NONE`] for the
+    /// dropped ones).
+    fn compacted(&self, keep: &RoaringBitmap) -> (Interner, Vec<u32>) {
+        let mut kept = Interner::default();
+        let mut new_ids = vec![NONE; self.len()];
+        for id in keep.iter().filter(|id| (*id as usize) < self.len()) {
+            new_ids[id as usize] = kept.id(Some(value_at(&self.arena, &self.ends, id)));
+        }
+        kept.arena.shrink_to_fit();
+        kept.ends.shrink_to_fit();
+        kept.table
+            .shrink_to_fit(|id| kept.hasher.hash_one(value_at(&kept.arena, &kept.ends, *id)));
+        (kept, new_ids)
+    }
+}
+
+fn value_at<'a>(arena: &'a str, ends: &[u64], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] as usize };
+    arena.get(start..ends[id] as usize).unwrap_or_default()
 }
 
 /// Everything kept for one agent+version.
@@ -261,6 +336,38 @@ impl Series {
             .insert(rec, request_id);
     }
 
+    /// Rebuilds the session and user interners with only the ids some day still holds, when
+    /// evicted days left more than a fifth of them unused: without this, a rolling horizon with
+    /// one new session per request would keep every session id it ever saw.
+    fn compact_interners(&mut self) {
+        let live_sessions = self.days.values().map(|d| &d.sessions).union();
+        if garbage(self.sessions.len(), live_sessions.len()) {
+            let (kept, new_ids) = self.sessions.compacted(&live_sessions);
+            self.sessions = kept;
+            for day in self.days.values_mut() {
+                day.rows
+                    .iter_mut()
+                    .for_each(|r| r.session = remap(&new_ids, r.session));
+                day.sessions = distinct(day.rows.iter().map(|r| r.session));
+            }
+        }
+        let live_users = self.days.values().map(|d| &d.users).union();
+        if garbage(self.users.len(), live_users.len()) {
+            let (kept, new_ids) = self.users.compacted(&live_users);
+            self.users = kept;
+            for day in self.days.values_mut() {
+                day.rows
+                    .iter_mut()
+                    .for_each(|r| r.user = remap(&new_ids, r.user));
+                day.users = distinct(day.rows.iter().map(|r| r.user));
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.sessions.heap_bytes() + self.users.heap_bytes() + self.models.heap_bytes()
+    }
+
     /// Drops the records with `from <= ts < to`.
     fn remove_between(&mut self, from: i64, to: i64) {
         if from >= to {
@@ -281,6 +388,14 @@ impl Series {
             }
         }
     }
+}
+
+fn garbage(interned: usize, live: u64) -> bool {
+    interned as u64 > live + live / 4 + 1024
+}
+
+fn remap(new_ids: &[u32], id: u32) -> u32 {
+    new_ids.get(id as usize).copied().unwrap_or(NONE)
 }
 
 /// Token counts are INTEGER in LiteLLM's schema; the refresher refuses rows beyond that range
@@ -312,6 +427,9 @@ pub struct Store {
     covered_from: Option<i64>,
     /// Rows at or after the ingest-lag floor, by request_id: how new rows are told from seen ones.
     recent: HashMap<String, i64>,
+    /// Request_ids are kept for the days from this one on (the row horizon); older days have
+    /// only their records' figures, which is all summaries need.
+    ids_from: Option<i64>,
 }
 
 impl Store {
@@ -326,6 +444,23 @@ impl Store {
     /// Whether everything from `start` on is loaded.
     pub fn covers(&self, start: i64) -> bool {
         self.covered_from.is_some_and(|c| c <= start)
+    }
+
+    /// Whether everything from `start` on is loaded with its request_ids (what list pages need).
+    pub fn covers_ids(&self, start: i64) -> bool {
+        self.covers(start) && self.ids_from.is_none_or(|from| from <= start)
+    }
+
+    /// Forgets the request_ids of the days before the one `row_horizon` falls in.
+    pub fn forget_ids_before(&mut self, row_horizon: i64) {
+        let first_kept = day_of(row_horizon);
+        for series in self.series.values_mut() {
+            series
+                .days
+                .range_mut(..first_kept)
+                .for_each(|(_, day)| day.forget_ids());
+        }
+        self.ids_from = Some(first_kept * MICROS_PER_DAY);
     }
 
     /// Adds rows the database returned. Rows already known (same request_id among the recent
@@ -363,6 +498,9 @@ impl Store {
     pub fn replace_between(&mut self, from: i64, to: i64, rows: &[LoadedRow], recent_floor: i64) {
         self.remove_between(from, to);
         self.add(rows, recent_floor);
+        if let Some(ids_from) = self.ids_from {
+            self.forget_ids_before(ids_from);
+        }
     }
 
     fn remove_between(&mut self, from: i64, to: i64) {
@@ -389,6 +527,7 @@ impl Store {
         if let Some(oldest) = self.hour_rows.keys().next().copied() {
             if oldest * MICROS_PER_HOUR < horizon {
                 self.remove_between(oldest * MICROS_PER_HOUR, horizon);
+                self.series.values_mut().for_each(Series::compact_interners);
             }
         }
         if let Some(covered) = self.covered_from {
@@ -432,11 +571,99 @@ impl Store {
             .sum()
     }
 
+    /// Gives back the spare capacity of the days wholly within `[from, to)`: loaded, and no
+    /// longer growing (a no-op for days already tight).
+    pub fn shrink_days(&mut self, from: i64, to: i64) {
+        let first = day_of(from) + i64::from(from.rem_euclid(MICROS_PER_DAY) != 0);
+        let last = day_of(to) - 1;
+        if first > last {
+            return;
+        }
+        for series in self.series.values_mut() {
+            series
+                .days
+                .range_mut(first..=last)
+                .for_each(|(_, day)| day.shrink());
+        }
+    }
+
+    /// The heap the store takes, estimated from its allocations' capacities (bitmaps by their
+    /// serialized size, map entries at a fixed overhead): what the memory budget is checked
+    /// against, and what /health reports.
+    pub fn heap_bytes(&self) -> usize {
+        self.days_heap_bytes().values().sum::<usize>() + self.shared_heap_bytes()
+    }
+
+    /// The heap taken by each UTC day's records, ids and sets, all agent versions together.
+    pub fn days_heap_bytes(&self) -> BTreeMap<i64, usize> {
+        let mut by_day = BTreeMap::new();
+        for (d, day) in self.series.values().flat_map(|s| s.days.iter()) {
+            *by_day.entry(*d).or_default() += day.heap_bytes();
+        }
+        by_day
+    }
+
+    /// The heap not attributed to one day: interners, hourly counts, recent ids.
+    pub fn shared_heap_bytes(&self) -> usize {
+        const ENTRY: usize = 48;
+        let series: usize = self
+            .series
+            .iter()
+            .map(|((name, version), s)| name.len() + version.len() + ENTRY + s.heap_bytes())
+            .sum();
+        let recent: usize = self.recent.keys().map(|id| id.capacity() + ENTRY).sum();
+        series + recent + self.hour_rows.len() * ENTRY
+    }
+
     pub fn series_count(&self) -> usize {
         self.series.len()
     }
 
     pub(super) fn series(&self, name: &str, version: &str) -> Option<&Series> {
         self.series.get(&(name.to_string(), version.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interned_values_keep_their_ids_and_read_back() {
+        let mut names = Interner::default();
+        let ids: Vec<u32> = ["a", "bb", "", "a", "ccc", "bb"]
+            .iter()
+            .map(|v| names.id(Some(v)))
+            .collect();
+        assert_eq!(ids, [0, 1, 2, 0, 3, 1]);
+        assert_eq!(names.id(None), NONE);
+        assert_eq!(names.len(), 4);
+        assert_eq!(
+            (0..4)
+                .map(|id| names.value(id).unwrap())
+                .collect::<Vec<_>>(),
+            ["a", "bb", "", "ccc"]
+        );
+        assert_eq!(names.value(4), None);
+        assert_eq!(names.get("ccc"), Some(3));
+        assert_eq!(names.get("cc"), None);
+    }
+
+    #[test]
+    fn a_compacted_interner_keeps_only_the_live_values_under_new_ids() {
+        let mut names = Interner::default();
+        for i in 0..100 {
+            names.id(Some(&format!("v{i}")));
+        }
+        let live: RoaringBitmap = [3, 50, 99].into_iter().collect();
+        let (kept, new_ids) = names.compacted(&live);
+        assert_eq!(kept.len(), 3);
+        assert_eq!(
+            [new_ids[3], new_ids[50], new_ids[99], new_ids[4]],
+            [0, 1, 2, NONE]
+        );
+        assert_eq!(kept.get("v50"), Some(1));
+        assert_eq!(kept.value(2), Some("v99"));
+        assert!(kept.heap_bytes() < names.heap_bytes());
     }
 }

@@ -25,6 +25,34 @@ pub struct HealthStatus {
     pub status: &'static str,
     #[schema(example = "2024-12-05T14:30:00.123Z")]
     pub timestamp: String,
+    /// The in-memory rollup (on /health and /health/ready).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<RollupHealth>,
+}
+
+/// What the in-memory rollup holds and how it is doing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RollupHealth {
+    /// `off` (ANALYTICS_ROLLUP=off or the database cannot be served from memory), `loading` (not
+    /// yet covering the last ANALYTICS_READY_DAYS) or `ready`.
+    #[schema(example = "ready")]
+    pub state: &'static str,
+    /// Windows starting at or after this instant are answered from memory (null: nothing yet).
+    #[schema(example = "2023-11-01T15:00:00.000Z")]
+    pub complete_from: Option<String>,
+    /// Requests held.
+    #[schema(example = 1520344)]
+    pub rows: u64,
+    /// The rollup's heap, estimated from its allocations.
+    #[schema(example = 201326592)]
+    pub memory_bytes: u64,
+    /// ANALYTICS_MEMORY_LIMIT_MB in bytes (null: no budget).
+    #[schema(example = 322122547)]
+    pub memory_budget_bytes: Option<u64>,
+    /// The budget made the rollup drop days before this instant: windows reaching further back
+    /// are answered by SQL (null: the whole ANALYTICS_HORIZON_DAYS fits).
+    #[schema(example = json!(null))]
+    pub limited_by_memory_from: Option<String>,
 }
 
 impl HealthStatus {
@@ -32,7 +60,28 @@ impl HealthStatus {
         web::Json(HealthStatus {
             status,
             timestamp: format_timestamp(state.clock.now()),
+            rollup: None,
         })
+    }
+
+    /// With the rollup's state: read from what its refresher last measured, never waiting for
+    /// the store.
+    fn with_rollup(status: &'static str, state: &AppState) -> web::Json<HealthStatus> {
+        let r = state.rollup.status();
+        let mut health = HealthStatus::now(status, state);
+        health.rollup = Some(RollupHealth {
+            state: match (r.enabled, r.ready) {
+                (false, _) => "off",
+                (true, false) => "loading",
+                (true, true) => "ready",
+            },
+            complete_from: r.covered_from.map(format_timestamp),
+            rows: r.rows_held,
+            memory_bytes: r.heap_bytes,
+            memory_budget_bytes: state.rollup.settings().memory_budget,
+            limited_by_memory_from: r.memory_floor.map(format_timestamp),
+        });
+        health
     }
 }
 
@@ -61,7 +110,7 @@ async fn database_answers(state: &AppState) -> Result<(), ApiError> {
 )]
 pub async fn health(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
     database_answers(&state).await?;
-    Ok(HealthStatus::now("healthy", &state))
+    Ok(HealthStatus::with_rollup("healthy", &state))
 }
 
 /// Liveness: 200 while the process serves HTTP. Never touches the database.
@@ -78,9 +127,10 @@ pub async fn live(state: web::Data<AppState>) -> web::Json<HealthStatus> {
 
 /// Readiness for the probe and the load balancer.
 ///
-/// 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup has
-/// loaded (after a start: seconds to minutes, with the table's size) and the service is not
-/// shutting down; 503 otherwise. Use it for the readiness probe and the load balancer.
+/// 200 when the database answers `SELECT 1` within 2 s, the in-memory rollup covers the last
+/// ANALYTICS_READY_DAYS (after a start: seconds, with the table's size; older days keep loading
+/// in the background) and the service is not shutting down; 503 otherwise. The body says what
+/// the rollup holds (`rollup`). Use it for the readiness probe and the load balancer.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -100,14 +150,15 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>
     database_answers(&state).await?;
     if !state.rollup.warm() {
         return Err(ApiError::WarmingUp(format!(
-            "loading the last {} days into memory (complete back to {}); summaries are answered \
-             by SQL meanwhile",
-            state.rollup.settings().horizon.as_secs() / 86_400,
+            "loading the last {} days into memory (ANALYTICS_READY_DAYS; complete back to {}); \
+             summaries are answered by SQL meanwhile",
+            state.rollup.settings().ready_span.as_secs() / 86_400,
             state
                 .rollup
-                .covered_from()
+                .status()
+                .covered_from
                 .map_or_else(|| "nothing yet".to_string(), format_timestamp)
         )));
     }
-    Ok(HealthStatus::now("ready", &state))
+    Ok(HealthStatus::with_rollup("ready", &state))
 }
