@@ -27,6 +27,7 @@ mod faults;
 mod hardening;
 mod index_plans;
 mod litellm_rows;
+mod long_windows;
 mod memory_budget;
 mod real_clock;
 mod rollup;
