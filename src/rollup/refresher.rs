@@ -23,9 +23,15 @@ use crate::queries::error::DbError;
 use crate::queries::rollup as q;
 use crate::queries::Statements;
 
-/// Largest and smallest span loaded by one warm-up query (halved after a statement timeout).
-const MAX_CHUNK: i64 = 6 * MICROS_PER_HOUR;
+/// The span the first warm-up query loads; later ones adapt to the table's density (a sparse
+/// year of history should not take thousands of queries, a busy hour not one huge one), between
+/// the smallest and largest span, and halve after a statement timeout.
+const FIRST_CHUNK: i64 = 6 * MICROS_PER_HOUR;
+const MAX_CHUNK: i64 = 16 * 24 * MICROS_PER_HOUR;
 const MIN_CHUNK: i64 = MICROS_PER_HOUR / 12;
+/// Rows one warm-up query aims at: enough that per-query costs vanish, few enough that the
+/// store's write lock is held briefly and the rows in flight stay small.
+const CHUNK_ROWS: usize = 50_000;
 /// Ids per primary-key lookup.
 const ID_BATCH: usize = 2_000;
 /// Reconciliations prompted by table activity run at most this often.
@@ -53,7 +59,7 @@ struct State {
 /// Runs forever (until the runtime stops). Does nothing when the rollup is disabled.
 pub async fn run(rollup: Arc<Rollup>, db: Arc<Db>) {
     let mut state = State {
-        chunk: MAX_CHUNK,
+        chunk: FIRST_CHUNK,
         last_reconcile: None,
         changes_at_reconcile: None,
         started: Instant::now(),
@@ -314,6 +320,7 @@ async fn load_older_chunk(
     match q::rows_between(client, sql, from_micros(from), from_micros(covered)).await {
         Ok(rows) => {
             check_tokens_fit(&rows)?;
+            state.chunk = next_chunk(state.chunk, rows.len());
             let mut store = rollup.write().ok_or_else(|| poisoned(()))?;
             store.add(&rows, floor);
             store.set_covered_from(from);
@@ -329,6 +336,18 @@ async fn load_older_chunk(
             Ok(())
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The next warm-up span after one of `chunk` returned `rows`: doubled while rows are sparse,
+/// halved while they are dense.
+fn next_chunk(chunk: i64, rows: usize) -> i64 {
+    if rows < CHUNK_ROWS / 2 {
+        (chunk * 2).min(MAX_CHUNK)
+    } else if rows > CHUNK_ROWS * 2 {
+        (chunk / 2).max(MIN_CHUNK)
+    } else {
+        chunk
     }
 }
 

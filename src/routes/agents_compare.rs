@@ -185,7 +185,10 @@ impl VersionFigures {
     }
 }
 
-/// `stats` relative to `base`, from the unrounded figures (rounding first would skew the ratio).
+/// `stats` relative to `base`. Spend enters as the 9-decimal total the response shows: the raw
+/// float sum depends on the order rows were added in (memory and SQL add them differently), and
+/// a ratio landing on a rounding tie would then round differently by source; at 9 decimals the
+/// ratio itself is unaffected at the 4 it is rounded to.
 fn relative_difference(stats: &Stats, base: &Stats) -> RelativeDifference {
     let rel = |v: Option<f64>, b: Option<f64>| match (v, b) {
         (Some(v), Some(b)) if b != 0.0 => Some(round_to((v - b) / b, 4)),
@@ -193,13 +196,13 @@ fn relative_difference(stats: &Stats, base: &Stats) -> RelativeDifference {
     };
     let int = |v: i64| Some(v as f64);
     let error_rate = |s: &Stats| (s.requests > 0).then(|| s.failed as f64 / s.requests as f64);
-    let per_request = |s: &Stats| (s.requests > 0).then(|| s.spend / s.requests as f64);
+    let per_request = |s: &Stats| (s.requests > 0).then(|| s.spend_usd() / s.requests as f64);
     RelativeDifference {
         requests: rel(int(stats.requests), int(base.requests)),
         sessions: rel(int(stats.sessions), int(base.sessions)),
         users: rel(int(stats.users), int(base.users)),
         error_rate: rel(error_rate(stats), error_rate(base)),
-        total_spend: rel(Some(stats.spend), Some(base.spend)),
+        total_spend: rel(Some(stats.spend_usd()), Some(base.spend_usd())),
         spend_per_request: rel(per_request(stats), per_request(base)),
         total_tokens: rel(int(stats.total_tokens), int(base.total_tokens)),
         latency_p50_ms: rel(stats.duration.p50_ms, base.duration.p50_ms),
