@@ -14,10 +14,11 @@ use crate::params::{AgentParams, AgentQuery, PageParams};
 use crate::provenance::{Answer, Source};
 use crate::queries::error::DbError;
 use crate::queries::metrics_query::request::MetricsRequest;
+use crate::queries::rollup::LoadedRow;
 use crate::queries::summaries::{session_requests, SessionRequestRow};
 use crate::queries::{self, MetricsRow, PagePosition, PageScope, PagedRow, Statements};
-use crate::rollup::store::Store;
-use crate::rollup::PageCandidates;
+use crate::rollup::store::{from_micros, Store, MICROS_PER_HOUR};
+use crate::rollup::{CatalogEdges, EdgeRecords, PageCandidates};
 use crate::state::AppState;
 use crate::stats::SeriesStats;
 use crate::summaries::{
@@ -50,16 +51,9 @@ pub async fn agent_stats(
         }],
     };
     let boundaries = boundaries(&buckets);
-    let stats = match state.rollup.read(q.window.start, state.clock.now()) {
-        Some(snapshot) => {
-            let boundaries: Vec<i64> = boundaries.iter().map(|t| micros(*t)).collect();
-            let (start, end) = (micros(q.window.start), micros(q.window.end));
-            let (name, version) = (&q.agent.name, &q.agent.version);
-            let value = snapshot
-                .store
-                .stats(name, version, start, end, &boundaries, latency);
-            from_memory(value, snapshot.as_of)
-        }
+    let in_memory = stats_in_memory(state, q, &boundaries, latency).await?;
+    let stats = match in_memory {
+        Some(answer) => answer,
         None => {
             let (client, sql) = window_client(state).await?;
             let value = queries::agent_stats(&client, &sql, q, &boundaries).await?;
@@ -67,6 +61,125 @@ pub async fn agent_stats(
         }
     };
     Ok(stats.map(|stats| Series { buckets, stats }))
+}
+
+/// Hours of old days one answer may read from the database for its edges (a window's start and
+/// end inside hours the rollup holds only as totals); past that — buckets of a calendar whose
+/// days start off the UTC hour, over many old days — SQL answers it all.
+const MAX_EDGE_HOURS: usize = 4;
+
+/// The stats from the rollup when it is fresh and covers the window, reading from the database
+/// only the parts of hours older than the row horizon that the window or its buckets cut (each
+/// at most an hour of one agent, and kept for the next request). None: SQL must answer.
+async fn stats_in_memory(
+    state: &AppState,
+    q: &AgentQuery,
+    boundaries: &[NaiveDateTime],
+    latency: bool,
+) -> Result<Option<Answer<SeriesStats>>, ApiError> {
+    let now = state.clock.now();
+    let agent = (q.agent.name.as_str(), q.agent.version.as_str());
+    let (start, end) = (micros(q.window.start), micros(q.window.end));
+    let boundaries: Vec<i64> = boundaries.iter().map(|t| micros(*t)).collect();
+    let stats = |store: &Store, edges: &EdgeRecords| {
+        store.stats(agent.0, agent.1, start, end, &boundaries, latency, edges)
+    };
+    let (hours, reloads) = {
+        let Some(snapshot) = state.rollup.read(q.window.start, now) else {
+            return Ok(None);
+        };
+        match stats(&snapshot.store, &EdgeRecords::default()) {
+            Ok(value) => return Ok(Some(from_memory(value, snapshot.as_of))),
+            Err(hours) => (hours, snapshot.store.reloads()),
+        }
+    };
+    if hours.len() > MAX_EDGE_HOURS {
+        return Ok(None);
+    }
+    let rows = edge_rows(state, agent, &hours, reloads).await?;
+    let Some(snapshot) = state.rollup.read(q.window.start, now) else {
+        return Ok(None);
+    };
+    let edges = snapshot
+        .store
+        .edge_records(agent.0, agent.1, rows.iter().flat_map(|r| r.iter()));
+    Ok(stats(&snapshot.store, &edges)
+        .ok()
+        .map(|value| from_memory(value, snapshot.as_of)))
+}
+
+/// The catalog from the rollup when it is fresh and covers the window, reading from the
+/// database only the parts of old hours the window cuts (as [`stats_in_memory`]). None: SQL.
+async fn catalog_in_memory(
+    state: &AppState,
+    window: &Window,
+) -> Result<Option<Answer<Vec<CatalogEntry>>>, ApiError> {
+    let now = state.clock.now();
+    let (start, end) = (micros(window.start), micros(window.end));
+    let (hours, reloads) = {
+        let Some(snapshot) = state.rollup.read(window.start, now) else {
+            return Ok(None);
+        };
+        match snapshot.store.catalog(start, end, &CatalogEdges::default()) {
+            Ok(value) => return Ok(Some(from_memory(value, snapshot.as_of))),
+            Err(hours) => (hours, snapshot.store.reloads()),
+        }
+    };
+    if hours.len() > MAX_EDGE_HOURS {
+        return Ok(None);
+    }
+    let rows = edge_rows(state, EVERY_AGENT, &hours, reloads).await?;
+    let Some(snapshot) = state.rollup.read(window.start, now) else {
+        return Ok(None);
+    };
+    let edges = CatalogEdges::new(&hours, rows.iter().flat_map(|r| r.iter()));
+    Ok(snapshot
+        .store
+        .catalog(start, end, &edges)
+        .ok()
+        .map(|value| from_memory(value, snapshot.as_of)))
+}
+
+/// The edge cache's key for rows of every agent (Postgres text cannot hold NUL, so no agent is
+/// named so).
+const EVERY_AGENT: (&str, &str) = ("\0", "\0");
+
+/// The agent version's (or [`EVERY_AGENT`]'s) rows of whole `hours`, from the edge cache or the
+/// database.
+async fn edge_rows(
+    state: &AppState,
+    agent: (&str, &str),
+    hours: &[i64],
+    reloads: u64,
+) -> Result<Vec<Arc<Vec<LoadedRow>>>, ApiError> {
+    let mut rows = Vec::with_capacity(hours.len());
+    let mut connection = None;
+    for hour in hours {
+        if let Some(cached) = state.rollup.cached_edge(agent, *hour, reloads) {
+            rows.push(cached);
+            continue;
+        }
+        if connection.is_none() {
+            connection = Some(state.db.agent_client().await?);
+        }
+        let Some((client, sql)) = &connection else {
+            continue;
+        };
+        let (from, to) = (
+            from_micros(hour * MICROS_PER_HOUR),
+            from_micros((hour + 1) * MICROS_PER_HOUR),
+        );
+        let loaded = Arc::new(if agent == EVERY_AGENT {
+            queries::rollup::rows_between(client, sql, from, to).await?
+        } else {
+            queries::rollup::agent_rows_between(client, sql, agent, from, to).await?
+        });
+        state
+            .rollup
+            .cache_edge(agent, *hour, reloads, loaded.clone());
+        rows.push(loaded);
+    }
+    Ok(rows)
 }
 
 /// As [`agent_stats`], or 404 when the agent version has no requests in the window.
@@ -123,7 +236,7 @@ async fn window_client(state: &AppState) -> Result<(Object, Arc<Statements>), Ap
 
 /// Whether the agent+version has any row in the window (rollup when fresh, else SQL).
 pub async fn agent_exists(state: &AppState, q: &AgentQuery) -> Result<bool, ApiError> {
-    if let Some(snapshot) = state.rollup.read(q.window.start, state.clock.now()) {
+    if let Some(snapshot) = state.rollup.read_records(q.window.start, state.clock.now()) {
         let (start, end) = (micros(q.window.start), micros(q.window.end));
         return Ok(snapshot
             .store
@@ -168,7 +281,7 @@ where
     F: FnOnce(&Store, &AgentQuery) -> T + Send + 'static,
 {
     let now = state.clock.now();
-    if state.rollup.read(q.window.start, now).is_none() {
+    if state.rollup.read_records(q.window.start, now).is_none() {
         return Ok(None);
     }
     let permit = admission::admit_cpu().await?;
@@ -176,7 +289,7 @@ where
     admission::off_worker(move || {
         let _slot = permit;
         // Read again: the rollup may have gone stale while this waited for a thread.
-        let snapshot = rollup.read(q.window.start, now)?;
+        let snapshot = rollup.read_records(q.window.start, now)?;
         Some(from_memory(compute(&snapshot.store, &q), snapshot.as_of))
     })
     .await
@@ -254,7 +367,7 @@ pub async fn session_has_replies(
     q: &AgentQuery,
     session: &str,
 ) -> Result<bool, ApiError> {
-    if let Some(snapshot) = state.rollup.read(q.window.start, state.clock.now()) {
+    if let Some(snapshot) = state.rollup.read_records(q.window.start, state.clock.now()) {
         let (start, end) = (micros(q.window.start), micros(q.window.end));
         let (name, version) = (&q.agent.name, &q.agent.version);
         return Ok(snapshot
@@ -328,11 +441,8 @@ pub async fn catalog(
     state: &AppState,
     window: &Window,
 ) -> Result<Answer<Vec<CatalogEntry>>, ApiError> {
-    if let Some(snapshot) = state.rollup.read(window.start, state.clock.now()) {
-        let value = snapshot
-            .store
-            .catalog(micros(window.start), micros(window.end));
-        return Ok(from_memory(value, snapshot.as_of));
+    if let Some(answer) = catalog_in_memory(state, window).await? {
+        return Ok(answer);
     }
     let (client, sql) = window_client(state).await?;
     let value = queries::summaries::catalog(&client, &sql, window.start, window.end).await?;
@@ -484,7 +594,7 @@ fn page_hint(
 ) -> Option<PageHint> {
     let snapshot = state
         .rollup
-        .read_with_ids(q.window.start, state.clock.now())?;
+        .read_records(q.window.start, state.clock.now())?;
     let (name, version) = (q.agent.name.as_str(), q.agent.version.as_str());
     let (start, end) = (micros(q.window.start), micros(q.window.end));
     let has_rows = snapshot.store.has_rows(name, version, start, end);
@@ -552,7 +662,7 @@ fn session_page_candidates(
 ) -> Option<PageCandidates> {
     let snapshot = state
         .rollup
-        .read_with_ids(q.window.start, state.clock.now())?;
+        .read_records(q.window.start, state.clock.now())?;
     let (start, end) = (micros(q.window.start), micros(q.window.end));
     let requests =
         snapshot

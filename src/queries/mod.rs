@@ -40,10 +40,11 @@ const AGENT_HAS_ROWS: &str = include_str!("../../sql/agent_has_rows.sql");
 const AGENT_HAS_REPLIES: &str = include_str!("../../sql/agent_has_replies.sql");
 const SESSION_HAS_REPLIES: &str = include_str!("../../sql/session_has_replies.sql");
 const AGENT_SOURCE_CENSUS: &str = include_str!("../../sql/agent_source_census.sql");
-/// The fields both rollup loaders read (their `{{rollup_rows}}`).
+/// The fields the rollup loaders read (their `{{rollup_rows}}`).
 const ROLLUP_ROWS: &str = include_str!("../../sql/rollup_rows.sql");
 const ROLLUP_ROWS_BETWEEN: &str = include_str!("../../sql/rollup_rows_between.sql");
 const ROLLUP_ROWS_BY_ID: &str = include_str!("../../sql/rollup_rows_by_id.sql");
+const ROLLUP_AGENT_ROWS_BETWEEN: &str = include_str!("../../sql/rollup_agent_rows_between.sql");
 
 /// The JSON object holding a row's agent fields, per configured source.
 pub fn source_expression(source: AgentSource) -> &'static str {
@@ -154,6 +155,7 @@ pub struct Statements {
     pub agent_source_census: String,
     pub rollup_rows_between: String,
     pub rollup_rows_by_id: String,
+    pub rollup_agent_rows_between: String,
     /// GET /metrics/query's template and whitelisted fragments, with the static placeholders
     /// filled in; the request-specific ones are filled per request (metrics_query.rs).
     pub metrics_template: String,
@@ -224,6 +226,7 @@ impl Statements {
             agent_source_census: render(AGENT_SOURCE_CENSUS),
             rollup_rows_between: render(ROLLUP_ROWS_BETWEEN),
             rollup_rows_by_id: render(ROLLUP_ROWS_BY_ID),
+            rollup_agent_rows_between: render(ROLLUP_AGENT_ROWS_BETWEEN),
             metrics_template: render(metrics_request::TEMPLATE),
             metrics_fragments: Fragments::parse(metrics_request::FRAGMENTS).rendered(render),
             source_unavailable,
@@ -303,6 +306,7 @@ mod tests {
                 &s.agent_source_census,
                 &s.rollup_rows_between,
                 &s.rollup_rows_by_id,
+                &s.rollup_agent_rows_between,
             ] {
                 assert!(!sql.contains("{{"), "{source}: {sql}");
             }

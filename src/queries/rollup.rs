@@ -91,6 +91,25 @@ pub async fn rows_between(
         .collect()
 }
 
+/// One agent+version's rows with `from <= "startTime" < to`.
+pub async fn agent_rows_between(
+    client: &Object,
+    sql: &Statements,
+    (name, version): (&str, &str),
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<LoadedRow>, DbError> {
+    let statement = client
+        .prepare_cached(&sql.rollup_agent_rows_between)
+        .await?;
+    client
+        .query(&statement, &[&name, &version, &from, &to])
+        .await?
+        .iter()
+        .map(loaded_row)
+        .collect()
+}
+
 /// The rows with these request_ids (those still present).
 pub async fn rows_by_id(
     client: &Object,

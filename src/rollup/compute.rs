@@ -5,9 +5,12 @@ use std::collections::HashMap;
 
 use roaring::{MultiOps, RoaringBitmap};
 
+use super::compacted::{Compacted, Distribution};
 use super::store::{
-    day_of, Day, Rec, Series, Store, Totals, HAS_REPLY, MICROS_PER_DAY, NONE, NO_DURATION,
+    day_of, micros, record, Day, Rec, Series, Store, Totals, HAS_REPLY, MICROS_PER_DAY,
+    MICROS_PER_HOUR, NONE, NO_DURATION,
 };
+use crate::queries::rollup::LoadedRow;
 use crate::stats::{Latency, SeriesStats, Stats};
 
 /// The distinct ids of a span: whole days' sets by reference, plus the ids of records read one
@@ -49,14 +52,46 @@ impl<'a> DistinctIds<'a> {
     }
 }
 
+/// Latencies of a bucket: compacted days' sorted values by reference (whole days), and values
+/// read one by one (records, or some hours of a compacted day).
+#[derive(Default)]
+struct Latencies<'a> {
+    runs: Vec<&'a [i64]>,
+    runs_sum: i128,
+    loose: Vec<i64>,
+}
+
+impl<'a> Latencies<'a> {
+    fn add(&mut self, us: i64) {
+        if us != NO_DURATION {
+            self.loose.push(us);
+        }
+    }
+
+    fn add_run(&mut self, values: &'a Distribution) {
+        self.runs.push(&values.values);
+        self.runs_sum += values.sum;
+    }
+
+    fn extend(&mut self, other: &Latencies<'a>) {
+        self.runs.extend(&other.runs);
+        self.runs_sum += other.runs_sum;
+        self.loose.extend(&other.loose);
+    }
+
+    fn into_latency(mut self) -> Latency {
+        Latency::from_runs(&self.runs, self.runs_sum, &mut self.loose)
+    }
+}
+
 /// What one bucket collects before it becomes [`Stats`].
 #[derive(Default)]
 struct Collected<'a> {
     totals: Totals,
     sessions: DistinctIds<'a>,
     users: DistinctIds<'a>,
-    durations: Vec<i64>,
-    ttfts: Vec<i64>,
+    durations: Latencies<'a>,
+    ttfts: Latencies<'a>,
 }
 
 impl<'a> Collected<'a> {
@@ -68,25 +103,79 @@ impl<'a> Collected<'a> {
             self.users.add(r.user);
         }
         if latency {
-            if r.duration_us != NO_DURATION {
-                self.durations.push(r.duration_us);
-            }
-            if r.ttft_us != NO_DURATION {
-                self.ttfts.push(r.ttft_us);
-            }
+            self.durations.add(r.duration_us);
+            self.ttfts.add(r.ttft_us);
         }
     }
 
     /// Adds a whole day. Its distinct ids always come from the day's sets; its totals from the
     /// day's running totals unless latency distributions need the records anyway (then the
-    /// records are summed one by one, as before, so spend adds up in the same order).
+    /// records are summed one by one, as before, so spend adds up in the same order). A
+    /// compacted day gives its sorted latencies by reference.
     fn add_day(&mut self, day: &'a Day, latency: bool) {
         self.sessions.add_day(&day.sessions);
         self.users.add_day(&day.users);
-        if latency {
-            day.rows.iter().for_each(|r| self.add(r, true, false));
-        } else {
-            self.totals.merge(&day.totals);
+        match &day.compacted {
+            Some(compacted) => {
+                self.totals.merge(&day.totals);
+                if latency {
+                    self.durations.add_run(&compacted.durations);
+                    self.ttfts.add_run(&compacted.ttfts);
+                }
+            }
+            None if latency => day.rows.iter().for_each(|r| self.add(r, true, false)),
+            None => self.totals.merge(&day.totals),
+        }
+    }
+
+    /// Adds `[from, to]` of a compacted day starting at `day_start`: its whole hours from their
+    /// totals, an hour it covers only in part from `edges` (that hour's records, read from the
+    /// database). Such an hour missing from `edges` (and not empty) is added to `missing`.
+    fn add_hours(
+        &mut self,
+        compacted: &'a Compacted,
+        day_start: i64,
+        (from, to): (i64, i64),
+        latency: bool,
+        edges: &'a EdgeRecords,
+        missing: &mut Vec<i64>,
+    ) {
+        let (lo, hi) = (from - day_start, to + 1 - day_start);
+        let (first, last) = (lo / MICROS_PER_HOUR, (hi - 1) / MICROS_PER_HOUR);
+        let whole_first = first + i64::from(lo % MICROS_PER_HOUR != 0);
+        let whole_last = last - i64::from(hi % MICROS_PER_HOUR != 0);
+        if whole_first <= whole_last {
+            let whole = (whole_first as u8)..=(whole_last as u8);
+            for hour in compacted.hours.iter().filter(|h| whole.contains(&h.hour)) {
+                self.totals.merge(&hour.totals);
+                self.sessions.add_day(&hour.sessions);
+                self.users.add_day(&hour.users);
+            }
+            if latency {
+                let (a, b) = (*whole.start(), *whole.end());
+                self.durations
+                    .loose
+                    .extend(compacted.durations.of_hours(a, b));
+                self.ttfts.loose.extend(compacted.ttfts.of_hours(a, b));
+            }
+        }
+        let mut partial = vec![first];
+        if last != first {
+            partial.push(last);
+        }
+        for hour in partial
+            .into_iter()
+            .filter(|h| *h < whole_first || *h > whole_last)
+            .filter(|h| compacted.hours.iter().any(|x| i64::from(x.hour) == *h))
+        {
+            let absolute = day_start / MICROS_PER_HOUR + hour;
+            match edges.by_hour.get(&absolute) {
+                Some(records) => records
+                    .iter()
+                    .filter(|r| r.ts >= from && r.ts <= to)
+                    .for_each(|r| self.add(r, latency, true)),
+                None => missing.push(absolute),
+            }
         }
     }
 
@@ -99,7 +188,7 @@ impl<'a> Collected<'a> {
         self.ttfts.extend(&other.ttfts);
     }
 
-    fn into_stats(mut self) -> Stats {
+    fn into_stats(self) -> Stats {
         let t = self.totals;
         Stats {
             requests: t.requests,
@@ -112,8 +201,8 @@ impl<'a> Collected<'a> {
             spend: t.spend,
             failed: t.failed,
             cache_hits: t.cache_hits,
-            duration: Latency::from_micros(&mut self.durations),
-            ttft: Latency::from_micros(&mut self.ttfts),
+            duration: self.durations.into_latency(),
+            ttft: self.ttfts.into_latency(),
         }
     }
 }
@@ -122,7 +211,11 @@ impl Store {
     /// Stats for each bucket `[boundaries[i], boundaries[i + 1])` ∩ `[start, end]` and for the
     /// whole `[start, end]`. Whole UTC days come from the days' running totals and distinct-id
     /// sets (their records are read only when latency distributions are asked for); edge days
-    /// from the records.
+    /// from the records, or from the hours of a compacted day. An edge inside an hour of a
+    /// compacted day (a start or end off the hour past the row horizon, or buckets of a calendar
+    /// whose days do not start on a UTC hour) is read from `edges`; when that lacks such hours,
+    /// Err lists them (absolute hour numbers) for the caller to read from the database.
+    #[allow(clippy::too_many_arguments)]
     pub fn stats(
         &self,
         name: &str,
@@ -131,16 +224,18 @@ impl Store {
         end: i64,
         boundaries: &[i64],
         latency: bool,
-    ) -> SeriesStats {
+        edges: &EdgeRecords,
+    ) -> Result<SeriesStats, Vec<i64>> {
         let buckets = boundaries.len().saturating_sub(1);
         let Some(series) = self.series(name, version) else {
-            return SeriesStats {
+            return Ok(SeriesStats {
                 overall: Stats::default(),
                 buckets: vec![Stats::default(); buckets],
-            };
+            });
         };
         let mut overall = Collected::default();
         let mut per_bucket = Vec::with_capacity(buckets);
+        let mut missing = Vec::new();
         for pair in boundaries.windows(2) {
             let (lo, hi) = (pair[0].max(start), (pair[1] - 1).min(end));
             let mut collected = Collected::default();
@@ -149,6 +244,16 @@ impl Store {
                     let (day_start, day_end) = (d * MICROS_PER_DAY, (d + 1) * MICROS_PER_DAY - 1);
                     if day_start >= lo && day_end <= hi {
                         collected.add_day(day, latency);
+                    } else if let Some(compacted) = &day.compacted {
+                        let part = (lo.max(day_start), hi.min(day_end));
+                        collected.add_hours(
+                            compacted,
+                            day_start,
+                            part,
+                            latency,
+                            edges,
+                            &mut missing,
+                        );
                     } else {
                         day.slice(lo, hi)
                             .iter()
@@ -159,10 +264,54 @@ impl Store {
             overall.extend(&collected);
             per_bucket.push(collected.into_stats());
         }
-        SeriesStats {
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            missing.dedup();
+            return Err(missing);
+        }
+        Ok(SeriesStats {
             overall: overall.into_stats(),
             buckets: per_bucket,
+        })
+    }
+
+    /// `rows` (an agent version's rows of some hours, from the database) as records for
+    /// [`Store::stats`]'s `edges`: sessions and users by their ids here, or by new ids when this
+    /// store does not know them (so they count as distinct from every other).
+    pub fn edge_records<'r>(
+        &self,
+        name: &str,
+        version: &str,
+        rows: impl Iterator<Item = &'r LoadedRow>,
+    ) -> EdgeRecords {
+        let mut edges = EdgeRecords::default();
+        let Some(series) = self.series(name, version) else {
+            return edges;
+        };
+        let mut unknown_sessions = Unknown::new(series.sessions.len());
+        let mut unknown_users = Unknown::new(series.users.len());
+        for row in rows {
+            let Some(fields) = &row.agent else { continue };
+            if fields.name != name || fields.version != version {
+                continue;
+            }
+            let session = fields.session.as_deref().map_or(NONE, |s| {
+                series
+                    .sessions
+                    .get(s)
+                    .unwrap_or_else(|| unknown_sessions.id(s))
+            });
+            let user = fields.user.as_deref().map_or(NONE, |u| {
+                series.users.get(u).unwrap_or_else(|| unknown_users.id(u))
+            });
+            let ts = micros(row.start_time);
+            edges
+                .by_hour
+                .entry(ts.div_euclid(MICROS_PER_HOUR))
+                .or_default()
+                .push(record(ts, fields, (session, user, 0)));
         }
+        edges
     }
 
     /// Whether the agent+version has any row in `[start, end]`.
@@ -229,6 +378,38 @@ impl Store {
     }
 }
 
+/// Records of single hours of compacted days, read from the database: the parts of a window
+/// whose edge falls inside such an hour (see [`Store::stats`]).
+#[derive(Debug, Default)]
+pub struct EdgeRecords {
+    by_hour: HashMap<i64, Vec<Rec>>,
+}
+
+/// Ids for values an interner does not know, numbered from its length on.
+struct Unknown {
+    next: u32,
+    ids: HashMap<String, u32>,
+}
+
+impl Unknown {
+    fn new(known: usize) -> Unknown {
+        Unknown {
+            next: u32::try_from(known).unwrap_or(u32::MAX - 1),
+            ids: HashMap::new(),
+        }
+    }
+
+    fn id(&mut self, value: &str) -> u32 {
+        if let Some(id) = self.ids.get(value) {
+            return *id;
+        }
+        let id = self.next;
+        self.next = self.next.saturating_add(1).min(NONE - 1);
+        self.ids.insert(value.to_string(), id);
+        id
+    }
+}
+
 /// Every record of a series in `[start, end]`, oldest first, with its day.
 pub(super) fn records(
     series: &Series,
@@ -268,8 +449,10 @@ impl PageCandidates {
 #[cfg(test)]
 mod tests {
     use super::super::store::{from_micros, micros};
+    use super::MICROS_PER_HOUR;
     use super::*;
     use crate::queries::rollup::{AgentFields, LoadedRow};
+    use crate::rollup::CatalogEdges;
     use chrono::NaiveDateTime;
 
     fn ts(s: &str) -> i64 {
@@ -330,14 +513,17 @@ mod tests {
         ]);
         let (start, end) = (ts("2024-12-03 14:30:00"), ts("2024-12-05 14:30:00"));
         for latency in [false, true] {
-            let stats = s.stats(
-                "bot",
-                "1",
-                start,
-                end,
-                &days("2024-12-03 00:00:00", 3),
-                latency,
-            );
+            let stats = s
+                .stats(
+                    "bot",
+                    "1",
+                    start,
+                    end,
+                    &days("2024-12-03 00:00:00", 3),
+                    latency,
+                    &EdgeRecords::default(),
+                )
+                .unwrap();
             assert_eq!(stats.overall.requests, 4);
             assert_eq!(stats.overall.sessions, 2); // s2, s3
             assert_eq!(stats.overall.users, 3); // u1, u2, u3
@@ -351,14 +537,17 @@ mod tests {
                 .collect();
             assert_eq!(per_day, [(1, 1), (2, 1), (1, 1)]);
         }
-        let with_latency = s.stats(
-            "bot",
-            "1",
-            start,
-            end,
-            &days("2024-12-03 00:00:00", 3),
-            true,
-        );
+        let with_latency = s
+            .stats(
+                "bot",
+                "1",
+                start,
+                end,
+                &days("2024-12-03 00:00:00", 3),
+                true,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(with_latency.overall.duration.count, 4);
         assert_eq!(with_latency.overall.duration.p50_ms, Some(4.0));
         assert_eq!(with_latency.overall.duration.max_ms, Some(16.0));
@@ -376,14 +565,17 @@ mod tests {
         ]);
         let (start, end) = (ts("2024-12-02 00:00:00"), ts("2024-12-04 23:59:59.999999"));
         for latency in [false, true] {
-            let daily = s.stats(
-                "bot",
-                "1",
-                start,
-                end,
-                &days("2024-12-02 00:00:00", 3),
-                latency,
-            );
+            let daily = s
+                .stats(
+                    "bot",
+                    "1",
+                    start,
+                    end,
+                    &days("2024-12-02 00:00:00", 3),
+                    latency,
+                    &EdgeRecords::default(),
+                )
+                .unwrap();
             let per_day: Vec<(i64, i64)> = daily
                 .buckets
                 .iter()
@@ -392,21 +584,34 @@ mod tests {
             // Day 1: s1 s2 / u1; day 2: s2 s3 / u2; day 3: s1 / u1 u3.
             assert_eq!(per_day, [(2, 1), (2, 1), (1, 2)], "latency={latency}");
             assert_eq!((daily.overall.sessions, daily.overall.users), (3, 3));
-            let one_bucket = s.stats("bot", "1", start, end, &[start, end + 1], latency);
+            let one_bucket = s
+                .stats(
+                    "bot",
+                    "1",
+                    start,
+                    end,
+                    &[start, end + 1],
+                    latency,
+                    &EdgeRecords::default(),
+                )
+                .unwrap();
             assert_eq!(one_bucket.buckets[0].sessions, 3);
             assert_eq!(one_bucket.buckets[0].users, 3);
             assert_eq!(one_bucket.overall.requests, 6);
         }
         // A window starting mid-day 1: its s2/u1 row is read from the records and must merge
         // with the same ids in the whole days' sets.
-        let from_nine = s.stats(
-            "bot",
-            "1",
-            ts("2024-12-02 09:00:00"),
-            end,
-            &days("2024-12-02 00:00:00", 3),
-            false,
-        );
+        let from_nine = s
+            .stats(
+                "bot",
+                "1",
+                ts("2024-12-02 09:00:00"),
+                end,
+                &days("2024-12-02 00:00:00", 3),
+                false,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(from_nine.buckets[0].sessions, 1);
         assert_eq!(
             (from_nine.overall.sessions, from_nine.overall.users),
@@ -417,7 +622,17 @@ mod tests {
     #[test]
     fn unknown_agents_get_zeroed_buckets() {
         let s = store(&[]);
-        let stats = s.stats("nobody", "1", 0, 10, &[0, 5, 11], false);
+        let stats = s
+            .stats(
+                "nobody",
+                "1",
+                0,
+                10,
+                &[0, 5, 11],
+                false,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(stats.buckets.len(), 2);
         assert_eq!(stats.overall, Stats::default());
     }
@@ -457,14 +672,17 @@ mod tests {
         let only_a = [row("a", "2024-12-04 10:05:00", Some("s1"), Some("u1"), 1)];
         s.replace_between(hour, hour + 3_600_000_000, &only_a, i64::MAX);
         let (start, end) = (ts("2024-12-04 00:00:00"), ts("2024-12-04 23:59:59"));
-        let stats = s.stats(
-            "bot",
-            "1",
-            start,
-            end,
-            &days("2024-12-04 00:00:00", 1),
-            false,
-        );
+        let stats = s
+            .stats(
+                "bot",
+                "1",
+                start,
+                end,
+                &days("2024-12-04 00:00:00", 1),
+                false,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(stats.overall.prompt_tokens, 1 + 4);
         assert_eq!(stats.overall.sessions, 2);
         assert_eq!(s.hour_counts(start, end).values().sum::<u64>(), 2);
@@ -485,9 +703,18 @@ mod tests {
         let s = store(&[row("a", "2024-12-05 10:00:00", Some("s1"), None, 1)]);
         let (early, late) = (ts("2024-12-01 00:00:00"), ts("2024-12-06 00:00:00"));
         assert_eq!(
-            s.stats("bot", "1", late, early, &[early, late], false)
-                .overall
-                .requests,
+            s.stats(
+                "bot",
+                "1",
+                late,
+                early,
+                &[early, late],
+                false,
+                &EdgeRecords::default()
+            )
+            .unwrap()
+            .overall
+            .requests,
             0
         );
         assert!(!s.has_rows("bot", "1", late, early));
@@ -499,64 +726,160 @@ mod tests {
     }
 
     #[test]
-    fn request_ids_older_than_the_row_horizon_are_forgotten_and_lists_stop_there() {
-        let mut s = store(&[
-            row("a", "2024-12-01 10:00:00", Some("s1"), None, 1),
-            row("b", "2024-12-03 10:00:00", Some("s2"), None, 2),
-        ]);
-        assert!(s.covers_ids(ts("2024-11-01 00:00:00")));
-        s.forget_ids_before(ts("2024-12-02 15:00:00"));
-        // Ids are kept from the start of the row horizon's day on.
-        assert!(!s.covers_ids(ts("2024-12-01 23:00:00")));
-        assert!(s.covers_ids(ts("2024-12-02 00:00:00")));
-        let old = s.page_candidates(
-            "bot",
-            "1",
-            ts("2024-12-01 00:00:00"),
-            ts("2024-12-01 23:00:00"),
-            5,
-            false,
-        );
-        assert_eq!(old.request_ids, [""]);
-        let new = s.page_candidates(
-            "bot",
-            "1",
-            ts("2024-12-03 00:00:00"),
-            ts("2024-12-03 23:00:00"),
-            5,
-            false,
-        );
-        assert_eq!(new.request_ids, ["b"]);
-        // Summaries still count the old day in full.
-        let all = s.stats(
-            "bot",
-            "1",
-            ts("2024-12-01 00:00:00"),
-            ts("2024-12-03 23:00:00"),
-            &days("2024-12-01 00:00:00", 3),
-            true,
-        );
+    fn days_past_the_row_horizon_answer_whole_hours_exactly_and_refuse_partial_ones() {
+        let rows = [
+            row("a", "2024-12-01 10:00:00", Some("s1"), Some("u1"), 1),
+            row("b", "2024-12-01 10:30:00", Some("s2"), Some("u1"), 2),
+            row("c", "2024-12-01 11:15:00", Some("s1"), Some("u2"), 4),
+            row("d", "2024-12-02 09:00:00", Some("s3"), None, 8),
+            row("e", "2024-12-03 10:00:00", Some("s2"), Some("u3"), 16),
+        ];
+        let records = store(&rows);
+        let mut s = store(&rows);
+        assert!(s.covers_records(ts("2024-11-01 00:00:00")));
+        s.compact_before(ts("2024-12-02 15:00:00"));
+        // Records are kept from the start of the row horizon's day on.
+        assert!(!s.covers_records(ts("2024-12-01 23:00:00")));
+        assert!(s.covers_records(ts("2024-12-02 00:00:00")));
+        assert_eq!(s.rows_held(), 5);
+        // Whole days, whole hours, with and without latency: as from the records.
+        let windows = [
+            ("2024-12-01 00:00:00", "2024-12-03 23:59:59.999999", 3),
+            ("2024-12-01 10:00:00", "2024-12-03 23:59:59.999999", 3),
+            ("2024-12-01 11:00:00", "2024-12-02 09:59:59.999999", 2),
+            ("2024-12-01 10:00:00", "2024-12-01 10:59:59.999999", 1),
+        ];
+        for (from, to, buckets) in windows {
+            for latency in [false, true] {
+                let (start, end) = (ts(from), ts(to));
+                let edges = days("2024-12-01 00:00:00", buckets);
+                let compacted = s.stats(
+                    "bot",
+                    "1",
+                    start,
+                    end,
+                    &edges,
+                    latency,
+                    &EdgeRecords::default(),
+                );
+                let expected = records.stats(
+                    "bot",
+                    "1",
+                    start,
+                    end,
+                    &edges,
+                    latency,
+                    &EdgeRecords::default(),
+                );
+                assert_eq!(compacted, expected, "{from} {to} latency={latency}");
+            }
+        }
+        let morning = s
+            .stats(
+                "bot",
+                "1",
+                ts("2024-12-01 10:00:00"),
+                ts("2024-12-01 10:59:59.999999"),
+                &days("2024-12-01 00:00:00", 1),
+                true,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(
             (
-                all.overall.requests,
-                all.overall.sessions,
-                all.overall.prompt_tokens
+                morning.overall.requests,
+                morning.overall.sessions,
+                morning.overall.users
             ),
-            (2, 2, 3)
+            (2, 2, 1)
         );
-        // A reloaded old hour does not bring its ids back.
+        assert_eq!(morning.overall.duration.max_ms, Some(2.0));
+        // An edge inside an hour of a compacted day: that hour's rows must come from the
+        // database; given them, the answer is the records' exactly.
+        let off_hour = |s: &Store, edges: &EdgeRecords| {
+            s.stats(
+                "bot",
+                "1",
+                ts("2024-12-01 10:15:00"),
+                ts("2024-12-03 23:00:00"),
+                &days("2024-12-01 00:00:00", 3),
+                true,
+                edges,
+            )
+        };
+        let hour_10 = ts("2024-12-01 10:00:00") / MICROS_PER_HOUR;
+        assert_eq!(off_hour(&s, &EdgeRecords::default()), Err(vec![hour_10]));
+        let edges = s.edge_records("bot", "1", rows[..2].iter());
+        let expected = off_hour(&records, &EdgeRecords::default());
+        assert_eq!(off_hour(&s, &edges), expected);
+        assert_eq!(expected.unwrap().overall.requests, 4); // b, c, d, e
+                                                           // Sessions the store does not know count as new ones.
+        let mut strangers = rows[..2].to_vec();
+        strangers[1].agent.as_mut().unwrap().session = Some("stranger".into());
+        let edges = s.edge_records("bot", "1", strangers.iter());
+        assert_eq!(off_hour(&s, &edges).unwrap().overall.sessions, 4); // stranger, s1, s3, s2
+                                                                       // Buckets starting on the half hour: only hours with requests need rows.
+        let half_hour_buckets = [ts("2024-12-01 00:30:00"), ts("2024-12-02 00:30:00")];
+        let half = |s: &Store| {
+            s.stats(
+                "bot",
+                "1",
+                ts("2024-12-01 00:30:00"),
+                ts("2024-12-02 00:00:00"),
+                &half_hour_buckets,
+                false,
+                &EdgeRecords::default(),
+            )
+        };
+        assert_eq!(half(&s), half(&records));
+        // The catalog too: first and last seen from the hours.
+        let none = CatalogEdges::default();
+        let catalog = s
+            .catalog(
+                ts("2024-12-01 11:00:00"),
+                ts("2024-12-03 23:59:59.999999"),
+                &none,
+            )
+            .unwrap();
+        assert_eq!(
+            (catalog[0].requests, catalog[0].first_seen),
+            (3, from_micros(ts("2024-12-01 11:15:00")))
+        );
+        let (from, to) = (ts("2024-12-01 10:20:00"), ts("2024-12-03 00:00:00"));
+        assert_eq!(s.catalog(from, to, &none), Err(vec![hour_10]));
+        let edges = CatalogEdges::new(&[hour_10], rows[..2].iter());
+        let cut = s.catalog(from, to, &edges).unwrap();
+        assert_eq!(cut, records.catalog(from, to, &none).unwrap());
+        assert_eq!(
+            (cut[0].requests, cut[0].first_seen),
+            (3, from_micros(ts("2024-12-01 10:30:00")))
+        );
+        // A reloaded hour of a compacted day replaces that hour only.
         let hour = ts("2024-12-01 10:00:00");
-        let again = [row("a", "2024-12-01 10:00:00", Some("s1"), None, 1)];
-        s.replace_between(hour, hour + 3_600_000_000, &again, i64::MAX);
-        let old = s.page_candidates(
-            "bot",
-            "1",
-            ts("2024-12-01 00:00:00"),
-            ts("2024-12-01 23:00:00"),
-            5,
-            false,
+        let again = [row("a", "2024-12-01 10:00:00", Some("s1"), Some("u1"), 1)];
+        s.replace_between(hour, hour + MICROS_PER_HOUR, &again, i64::MAX);
+        let day1 = s
+            .stats(
+                "bot",
+                "1",
+                ts("2024-12-01 00:00:00"),
+                ts("2024-12-01 23:59:59.999999"),
+                &days("2024-12-01 00:00:00", 1),
+                true,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                day1.overall.requests,
+                day1.overall.prompt_tokens,
+                day1.overall.sessions,
+                day1.overall.users
+            ),
+            (2, 5, 1, 2)
         );
-        assert_eq!(old.request_ids, [""]);
+        assert_eq!(day1.overall.duration.p99_ms, Some(4.0));
+        assert!(s.days_heap_bytes().len() == 3);
     }
 
     #[test]
@@ -595,14 +918,17 @@ mod tests {
             "{} vs {heap_before}",
             s.heap_bytes()
         );
-        let day3 = s.stats(
-            "bot",
-            "1",
-            ts("2024-12-03 00:00:00"),
-            ts("2024-12-03 23:59:59"),
-            &days("2024-12-03 00:00:00", 1),
-            false,
-        );
+        let day3 = s
+            .stats(
+                "bot",
+                "1",
+                ts("2024-12-03 00:00:00"),
+                ts("2024-12-03 23:59:59"),
+                &days("2024-12-03 00:00:00", 1),
+                false,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(
             (
                 day3.overall.requests,
@@ -619,14 +945,17 @@ mod tests {
             ],
             i64::MAX,
         );
-        let two_days = s.stats(
-            "bot",
-            "1",
-            ts("2024-12-03 00:00:00"),
-            ts("2024-12-04 23:59:59"),
-            &days("2024-12-03 00:00:00", 2),
-            false,
-        );
+        let two_days = s
+            .stats(
+                "bot",
+                "1",
+                ts("2024-12-03 00:00:00"),
+                ts("2024-12-04 23:59:59"),
+                &days("2024-12-03 00:00:00", 2),
+                false,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
         assert_eq!(two_days.overall.sessions, 3002);
         assert_eq!(two_days.buckets[1].sessions, 2);
     }

@@ -9,21 +9,25 @@
 //! same; the response says which (`X-Data-Source`) and how fresh (`X-Data-As-Of`).
 
 mod by_id;
+mod compacted;
 mod compute;
 mod refresher;
 pub mod store;
 mod summaries;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use chrono::{Duration, NaiveDateTime};
 
-pub use compute::PageCandidates;
+pub use compute::{EdgeRecords, PageCandidates};
 pub use refresher::run as run_refresher;
 use store::{from_micros, micros, Store};
+pub use summaries::CatalogEdges;
 
 use crate::config::RollupSettings;
+use crate::queries::rollup::LoadedRow;
 use crate::window::Clock;
 
 pub struct Rollup {
@@ -43,7 +47,21 @@ pub struct Rollup {
     /// The memory budget's floor: nothing older is kept ([`NOT_SET`]: the budget has not cut the
     /// horizon short).
     memory_floor_us: AtomicI64,
+    /// Database rows of single old hours, read for window edges inside them.
+    edges: Mutex<EdgeCache>,
 }
+
+/// Rows of old hours by (agent, version, hour), kept while the store has reloaded no hour since
+/// they were read (rows deleted or written late change what an hour holds).
+#[derive(Default)]
+struct EdgeCache {
+    reloads: u64,
+    hours: HashMap<(String, String, i64), Arc<Vec<LoadedRow>>>,
+}
+
+/// Hours the edge cache holds at most (then it starts over): rolling long windows need one or two
+/// per agent version at a time.
+const EDGE_CACHE_HOURS: usize = 512;
 
 const NOT_SET: i64 = i64::MIN;
 
@@ -74,6 +92,7 @@ impl Rollup {
             rows_held: AtomicU64::new(0),
             covered_from_us: AtomicI64::new(NOT_SET),
             memory_floor_us: AtomicI64::new(NOT_SET),
+            edges: Mutex::new(EdgeCache::default()),
             settings,
             clock,
             store: RwLock::new(Store::default()),
@@ -151,7 +170,9 @@ impl Rollup {
     }
 
     /// The rollup, if it can answer a window `[start, now]`: loaded back to `start`, and
-    /// refreshed no longer than `max_staleness` before `now`.
+    /// refreshed no longer than `max_staleness` before `now`. Days older than the row horizon
+    /// hold totals only: summaries and the catalog read this; answers that need records,
+    /// [`Rollup::read_records`].
     pub fn read(&self, start: NaiveDateTime, now: NaiveDateTime) -> Option<Snapshot<'_>> {
         if !self.enabled() {
             return None;
@@ -167,11 +188,46 @@ impl Rollup {
             .then_some(Snapshot { store, as_of })
     }
 
-    /// As [`Rollup::read`], for answers that name rows by request_id (list pages, a session's
-    /// requests): those ids are kept only within the row horizon.
-    pub fn read_with_ids(&self, start: NaiveDateTime, now: NaiveDateTime) -> Option<Snapshot<'_>> {
+    /// As [`Rollup::read`], for answers that need one record per request (lists, rankings, a
+    /// session, existence checks): those are kept only within the row horizon.
+    pub fn read_records(&self, start: NaiveDateTime, now: NaiveDateTime) -> Option<Snapshot<'_>> {
         self.read(start, now)
-            .filter(|snapshot| snapshot.store.covers_ids(micros(start)))
+            .filter(|snapshot| snapshot.store.covers_records(micros(start)))
+    }
+
+    /// An old hour's rows of an agent version read earlier, if no hour was reloaded since
+    /// (`reloads`: the store's count when the caller looked).
+    pub fn cached_edge(
+        &self,
+        agent: (&str, &str),
+        hour: i64,
+        reloads: u64,
+    ) -> Option<Arc<Vec<LoadedRow>>> {
+        let cache = self.edges.lock().ok()?;
+        if cache.reloads != reloads {
+            return None;
+        }
+        let key = (agent.0.to_string(), agent.1.to_string(), hour);
+        cache.hours.get(&key).cloned()
+    }
+
+    /// Keeps an old hour's rows, read from the database when the store had `reloads` reloads.
+    pub fn cache_edge(
+        &self,
+        agent: (&str, &str),
+        hour: i64,
+        reloads: u64,
+        rows: Arc<Vec<LoadedRow>>,
+    ) {
+        let Ok(mut cache) = self.edges.lock() else {
+            return;
+        };
+        if cache.reloads != reloads || cache.hours.len() >= EDGE_CACHE_HOURS {
+            cache.hours.clear();
+            cache.reloads = reloads;
+        }
+        let key = (agent.0.to_string(), agent.1.to_string(), hour);
+        cache.hours.insert(key, rows);
     }
 
     fn write(&self) -> Option<std::sync::RwLockWriteGuard<'_, Store>> {

@@ -143,7 +143,7 @@ async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, DbE
     rollup.mark_fresh(now);
     if let Some(mut store) = rollup.write() {
         store.evict_before(horizon);
-        store.forget_ids_before(row_horizon);
+        store.compact_before(row_horizon);
         store.shrink_days(horizon, floor);
         rollup.record_measures(&store);
     }

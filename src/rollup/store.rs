@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use hashbrown::HashTable;
 use roaring::{MultiOps, RoaringBitmap};
 
+use super::compacted::Compacted;
 use crate::queries::rollup::{AgentFields, LoadedRow};
 use crate::window::checked_from_micros;
 
@@ -104,9 +105,11 @@ impl Totals {
     }
 }
 
-/// One UTC day of one agent+version: its records (sorted by time) and running totals.
+/// One UTC day of one agent+version: its records (sorted by time) and running totals; once older
+/// than the row horizon, instead of records its per-hour totals and latencies ([`Compacted`]).
 #[derive(Debug, Default, Clone)]
 pub(super) struct Day {
+    /// The records (a compacted day: none, except while a reloaded hour is being folded in).
     pub rows: Vec<Rec>,
     /// The request_ids of `rows`, back to back (a day's ids in one allocation).
     pub ids: String,
@@ -117,6 +120,8 @@ pub(super) struct Day {
     pub users: RoaringBitmap,
     /// Records were appended out of time order since the last [`Day::settle`].
     unsorted: bool,
+    /// Set once the day is older than the row horizon: its records are folded in here.
+    pub compacted: Option<Box<Compacted>>,
 }
 
 impl Day {
@@ -145,18 +150,54 @@ impl Day {
     }
 
     /// Puts the records in time order. The sort is stable, so records with the same startTime
-    /// stay in the order they were added, as inserting each in place after its equals did.
-    fn settle(&mut self) {
+    /// stay in the order they were added, as inserting each in place after its equals did. A
+    /// compacted day folds records added to it (a reloaded hour) into its hours.
+    fn settle(&mut self, day_start: i64) {
         if self.unsorted {
             self.rows.sort_by_key(|r| r.ts);
             self.unsorted = false;
         }
+        if let Some(compacted) = &mut self.compacted {
+            if !self.rows.is_empty() {
+                compacted.add(day_start, &self.rows);
+                self.rows = Vec::new();
+                self.ids = String::new();
+            }
+        }
     }
 
-    /// The day with only the records `keep` accepts, totals recomputed and ids compacted.
-    fn retain(self, keep: impl Fn(&Rec) -> bool) -> Day {
+    /// Replaces the records with per-hour totals and latencies (the day is older than the row
+    /// horizon: only summaries read it now).
+    fn compact(&mut self, day_start: i64) {
+        if self.compacted.is_none() {
+            let mut compacted = Compacted::default();
+            compacted.add(day_start, &self.rows);
+            self.compacted = Some(Box::new(compacted));
+            self.rows = Vec::new();
+            self.ids = String::new();
+        }
+    }
+
+    pub fn is_compacted(&self) -> bool {
+        self.compacted.is_some()
+    }
+
+    /// The day without its requests in `[from, to)` (whole hours, for a compacted day), totals
+    /// recomputed and ids compacted.
+    fn without(self, day_start: i64, from: i64, to: i64) -> Day {
+        if let Some(mut compacted) = self.compacted {
+            compacted.remove_hours(day_start, from, to);
+            let (totals, sessions, users) = compacted.day_totals();
+            return Day {
+                totals,
+                sessions,
+                users,
+                compacted: Some(compacted),
+                ..Day::default()
+            };
+        }
         let mut day = Day::default();
-        for rec in self.rows.iter().filter(|r| keep(r)) {
+        for rec in self.rows.iter().filter(|r| r.ts < from || r.ts >= to) {
             let mut kept = *rec;
             kept.id_at = day.ids.len() as u32;
             day.ids.push_str(self.request_id(rec));
@@ -166,13 +207,6 @@ impl Day {
         day.sessions = distinct(day.rows.iter().map(|r| r.session));
         day.users = distinct(day.rows.iter().map(|r| r.user));
         day
-    }
-
-    /// Drops the request_ids (kept only within the row horizon, for list pages).
-    fn forget_ids(&mut self) {
-        if self.ids.capacity() > 0 {
-            self.ids = String::new();
-        }
     }
 
     /// Gives back the spare capacity of a day that is no longer being loaded into.
@@ -189,6 +223,10 @@ impl Day {
             + self.ids.capacity()
             + self.sessions.serialized_size()
             + self.users.serialized_size()
+            + self
+                .compacted
+                .as_ref()
+                .map_or(0, |c| std::mem::size_of::<Compacted>() + c.heap_bytes())
     }
 
     /// The records with `start <= ts <= end`.
@@ -305,31 +343,10 @@ pub(super) struct Series {
 
 impl Series {
     fn add(&mut self, start_us: i64, request_id: &str, fields: &AgentFields) {
-        let flags = [
-            (fields.failed, FAILED),
-            (fields.cache_hit, CACHE_HIT),
-            (fields.has_tools, HAS_TOOLS),
-            (fields.has_reply, HAS_REPLY),
-        ]
-        .iter()
-        .filter(|(set, _)| *set)
-        .fold(0, |acc, (_, flag)| acc | flag);
-        let rec = Rec {
-            ts: start_us,
-            spend: fields.spend,
-            duration_us: fields.duration_us.unwrap_or(NO_DURATION),
-            ttft_us: fields.ttft_us.unwrap_or(NO_DURATION),
-            prompt: narrow(fields.prompt_tokens),
-            completion: narrow(fields.completion_tokens),
-            total: narrow(fields.total_tokens),
-            cached: narrow(fields.cached_tokens),
-            session: self.sessions.id(fields.session.as_deref()),
-            user: self.users.id(fields.user.as_deref()),
-            id_at: 0,
-            id_len: 0,
-            model: u16::try_from(self.models.id(Some(&fields.model))).unwrap_or(u16::MAX),
-            flags,
-        };
+        let session = self.sessions.id(fields.session.as_deref());
+        let user = self.users.id(fields.user.as_deref());
+        let model = u16::try_from(self.models.id(Some(&fields.model))).unwrap_or(u16::MAX);
+        let rec = record(start_us, fields, (session, user, model));
         self.days
             .entry(day_of(start_us))
             .or_default()
@@ -348,7 +365,10 @@ impl Series {
                 day.rows
                     .iter_mut()
                     .for_each(|r| r.session = remap(&new_ids, r.session));
-                day.sessions = distinct(day.rows.iter().map(|r| r.session));
+                day.sessions = remap_set(&day.sessions, &new_ids);
+                if let Some(compacted) = &mut day.compacted {
+                    compacted.remap(true, |id| remap(&new_ids, id));
+                }
             }
         }
         let live_users = self.days.values().map(|d| &d.users).union();
@@ -359,7 +379,10 @@ impl Series {
                 day.rows
                     .iter_mut()
                     .for_each(|r| r.user = remap(&new_ids, r.user));
-                day.users = distinct(day.rows.iter().map(|r| r.user));
+                day.users = remap_set(&day.users, &new_ids);
+                if let Some(compacted) = &mut day.compacted {
+                    compacted.remap(false, |id| remap(&new_ids, id));
+                }
             }
         }
     }
@@ -382,8 +405,12 @@ impl Series {
             let Some(day) = self.days.remove(&d) else {
                 continue;
             };
-            let kept = day.retain(|r| r.ts < from || r.ts >= to);
-            if !kept.rows.is_empty() {
+            let day_start = d * MICROS_PER_DAY;
+            if from <= day_start && day_start + MICROS_PER_DAY <= to {
+                continue;
+            }
+            let kept = day.without(day_start, from, to);
+            if kept.totals.requests > 0 {
                 self.days.insert(d, kept);
             }
         }
@@ -396,6 +423,46 @@ fn garbage(interned: usize, live: u64) -> bool {
 
 fn remap(new_ids: &[u32], id: u32) -> u32 {
     new_ids.get(id as usize).copied().unwrap_or(NONE)
+}
+
+fn remap_set(set: &RoaringBitmap, new_ids: &[u32]) -> RoaringBitmap {
+    set.iter()
+        .map(|id| remap(new_ids, id))
+        .filter(|id| *id != NONE)
+        .collect()
+}
+
+/// The record of a row, given its interned (session, user, model).
+pub(super) fn record(
+    start_us: i64,
+    fields: &AgentFields,
+    (session, user, model): (u32, u32, u16),
+) -> Rec {
+    let flags = [
+        (fields.failed, FAILED),
+        (fields.cache_hit, CACHE_HIT),
+        (fields.has_tools, HAS_TOOLS),
+        (fields.has_reply, HAS_REPLY),
+    ]
+    .iter()
+    .filter(|(set, _)| *set)
+    .fold(0, |acc, (_, flag)| acc | flag);
+    Rec {
+        ts: start_us,
+        spend: fields.spend,
+        duration_us: fields.duration_us.unwrap_or(NO_DURATION),
+        ttft_us: fields.ttft_us.unwrap_or(NO_DURATION),
+        prompt: narrow(fields.prompt_tokens),
+        completion: narrow(fields.completion_tokens),
+        total: narrow(fields.total_tokens),
+        cached: narrow(fields.cached_tokens),
+        session,
+        user,
+        id_at: 0,
+        id_len: 0,
+        model,
+        flags,
+    }
 }
 
 /// Token counts are INTEGER in LiteLLM's schema; the refresher refuses rows beyond that range
@@ -427,9 +494,12 @@ pub struct Store {
     covered_from: Option<i64>,
     /// Rows at or after the ingest-lag floor, by request_id: how new rows are told from seen ones.
     recent: HashMap<String, i64>,
-    /// Request_ids are kept for the days from this one on (the row horizon); older days have
-    /// only their records' figures, which is all summaries need.
-    ids_from: Option<i64>,
+    /// Records (with their request_ids) are kept for the days from this instant on (the row
+    /// horizon); older days are compacted to what summaries need.
+    records_from: Option<i64>,
+    /// Counts reloads of hours (rows deleted or written late): rows read for an edge hour
+    /// earlier are only reused while this is unchanged.
+    reloads: u64,
 }
 
 impl Store {
@@ -446,21 +516,23 @@ impl Store {
         self.covered_from.is_some_and(|c| c <= start)
     }
 
-    /// Whether everything from `start` on is loaded with its request_ids (what list pages need).
-    pub fn covers_ids(&self, start: i64) -> bool {
-        self.covers(start) && self.ids_from.is_none_or(|from| from <= start)
+    /// Whether everything from `start` on is loaded as records with their request_ids (what
+    /// lists, rankings and a session's requests need).
+    pub fn covers_records(&self, start: i64) -> bool {
+        self.covers(start) && self.records_from.is_none_or(|from| from <= start)
     }
 
-    /// Forgets the request_ids of the days before the one `row_horizon` falls in.
-    pub fn forget_ids_before(&mut self, row_horizon: i64) {
+    /// Compacts the days before the one `row_horizon` falls in.
+    pub fn compact_before(&mut self, row_horizon: i64) {
         let first_kept = day_of(row_horizon);
         for series in self.series.values_mut() {
             series
                 .days
                 .range_mut(..first_kept)
-                .for_each(|(_, day)| day.forget_ids());
+                .filter(|(_, day)| !day.is_compacted())
+                .for_each(|(d, day)| day.compact(d * MICROS_PER_DAY));
         }
-        self.ids_from = Some(first_kept * MICROS_PER_DAY);
+        self.records_from = Some(first_kept * MICROS_PER_DAY);
     }
 
     /// Adds rows the database returned. Rows already known (same request_id among the recent
@@ -487,8 +559,8 @@ impl Store {
         if added > 0 {
             self.series
                 .values_mut()
-                .flat_map(|s| s.days.values_mut())
-                .for_each(Day::settle);
+                .flat_map(|s| s.days.iter_mut())
+                .for_each(|(d, day)| day.settle(d * MICROS_PER_DAY));
         }
         added
     }
@@ -496,11 +568,9 @@ impl Store {
     /// Replaces everything in `[from, to)` (whole hours) with `rows`: a reload after the hour's
     /// row count disagreed with the database.
     pub fn replace_between(&mut self, from: i64, to: i64, rows: &[LoadedRow], recent_floor: i64) {
+        self.reloads += 1;
         self.remove_between(from, to);
         self.add(rows, recent_floor);
-        if let Some(ids_from) = self.ids_from {
-            self.forget_ids_before(ids_from);
-        }
     }
 
     fn remove_between(&mut self, from: i64, to: i64) {
@@ -563,11 +633,17 @@ impl Store {
             .collect()
     }
 
+    /// How many hours were reloaded so far (see [`Store::replace_between`]).
+    pub fn reloads(&self) -> u64 {
+        self.reloads
+    }
+
+    /// Requests held, as records or in compacted days' totals.
     pub fn rows_held(&self) -> usize {
         self.series
             .values()
             .flat_map(|s| s.days.values())
-            .map(|d| d.rows.len())
+            .map(|d| usize::try_from(d.totals.requests).unwrap_or(0))
             .sum()
     }
 

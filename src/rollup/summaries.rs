@@ -1,11 +1,14 @@
 //! Per-session and per-user summaries, a session's requests and the agent catalog, from memory.
 
+use std::collections::HashMap;
+
 use super::by_id::{ByInternedId, ModelSet};
 use super::compute::records;
 use super::store::{
-    day_of, from_micros, Day, Interner, Rec, Series, Store, FAILED, HAS_REPLY, HAS_TOOLS,
-    MICROS_PER_DAY, NONE, NO_DURATION,
+    day_of, from_micros, micros, Day, Interner, Rec, Series, Store, FAILED, HAS_REPLY, HAS_TOOLS,
+    MICROS_PER_DAY, MICROS_PER_HOUR, NONE, NO_DURATION,
 };
+use crate::queries::rollup::LoadedRow;
 use crate::summaries::{
     session_sort_value, user_sort_value, CatalogEntry, RankedPage, Ranking, SessionSummary,
     SortKey, SortValue, UserSummary,
@@ -393,35 +396,114 @@ impl Store {
     }
 
     /// Every agent+version with requests in `[start, end]`: first and last seen there, and how
-    /// many. Whole days count from their totals, so this is O(agents × days).
-    pub fn catalog(&self, start: i64, end: i64) -> Vec<CatalogEntry> {
+    /// many. Days count from their records, or a compacted day from its hours; an hour of a
+    /// compacted day the window cuts comes from `edges` (rows of every agent, from the
+    /// database), and Err lists such hours `edges` lacks.
+    pub fn catalog(
+        &self,
+        start: i64,
+        end: i64,
+        edges: &CatalogEdges,
+    ) -> Result<Vec<CatalogEntry>, Vec<i64>> {
         let mut entries = Vec::new();
+        let mut missing = Vec::new();
         for ((name, version), series) in &self.series {
-            let (mut requests, mut first, mut last) = (0i64, None::<i64>, None::<i64>);
+            let mut seen = Seen::default();
             for (d, day) in series.days.range(day_of(start)..=day_of(end.max(start))) {
-                let whole = d * MICROS_PER_DAY >= start && (d + 1) * MICROS_PER_DAY - 1 <= end;
-                let rows: &[Rec] = if whole {
-                    &day.rows
-                } else {
-                    day.slice(start, end)
-                };
-                if let (Some(f), Some(l)) = (rows.first(), rows.last()) {
-                    requests += rows.len() as i64;
-                    first = Some(first.map_or(f.ts, |x: i64| x.min(f.ts)));
-                    last = Some(last.map_or(l.ts, |x: i64| x.max(l.ts)));
+                let day_start = d * MICROS_PER_DAY;
+                let (lo, hi) = (
+                    start.max(day_start),
+                    end.min(day_start + MICROS_PER_DAY - 1),
+                );
+                match &day.compacted {
+                    Some(compacted) => {
+                        for hour in &compacted.hours {
+                            let from = day_start + i64::from(hour.hour) * MICROS_PER_HOUR;
+                            let to = from + MICROS_PER_HOUR - 1;
+                            if to < lo || from > hi {
+                                continue;
+                            }
+                            if lo <= from && to <= hi {
+                                seen.add(hour.totals.requests, hour.first, hour.last);
+                                continue;
+                            }
+                            let absolute = from / MICROS_PER_HOUR;
+                            let Some(rows) = edges.by_hour.get(&absolute) else {
+                                missing.push(absolute);
+                                continue;
+                            };
+                            rows.iter()
+                                .filter(|(n, v, ts)| {
+                                    n == name && v == version && (lo..=hi).contains(ts)
+                                })
+                                .for_each(|(_, _, ts)| seen.add(1, *ts, *ts));
+                        }
+                    }
+                    None => {
+                        let rows = day.slice(lo, hi);
+                        if let (Some(f), Some(l)) = (rows.first(), rows.last()) {
+                            seen.add(rows.len() as i64, f.ts, l.ts);
+                        }
+                    }
                 }
             }
-            if let (Some(first), Some(last)) = (first, last) {
+            if let (Some(first), Some(last)) = (seen.first, seen.last) {
                 entries.push(CatalogEntry {
                     name: name.clone(),
                     version: version.clone(),
                     first_seen: from_micros(first),
                     last_seen: from_micros(last),
-                    requests,
+                    requests: seen.requests,
                 });
             }
         }
-        entries
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            missing.dedup();
+            return Err(missing);
+        }
+        Ok(entries)
+    }
+}
+
+/// Rows of every agent in single hours of compacted days, read from the database: (agent name,
+/// version, startTime) by hour, for [`Store::catalog`].
+#[derive(Debug, Default)]
+pub struct CatalogEdges {
+    by_hour: HashMap<i64, Vec<(String, String, i64)>>,
+}
+
+impl CatalogEdges {
+    /// From the rows of whole `hours` (every agent's).
+    pub fn new<'r>(hours: &[i64], rows: impl Iterator<Item = &'r LoadedRow>) -> CatalogEdges {
+        let mut by_hour: HashMap<i64, Vec<(String, String, i64)>> =
+            hours.iter().map(|h| (*h, Vec::new())).collect();
+        for row in rows {
+            let Some(fields) = &row.agent else { continue };
+            let ts = micros(row.start_time);
+            if let Some(hour) = by_hour.get_mut(&ts.div_euclid(MICROS_PER_HOUR)) {
+                hour.push((fields.name.clone(), fields.version.clone(), ts));
+            }
+        }
+        CatalogEdges { by_hour }
+    }
+}
+
+/// Requests counted, and the first and last seen.
+#[derive(Default)]
+struct Seen {
+    requests: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Seen {
+    fn add(&mut self, requests: i64, first: i64, last: i64) {
+        if requests > 0 {
+            self.requests += requests;
+            self.first = Some(self.first.map_or(first, |x| x.min(first)));
+            self.last = Some(self.last.map_or(last, |x| x.max(last)));
+        }
     }
 }
 

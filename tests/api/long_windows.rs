@@ -458,13 +458,32 @@ fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
     }
 }
 
-/// Asks both twins for `path`; a difference (status, body, or the memory twin's source: memory
-/// within the horizon, database beyond it) is added to `problems`. Returns SQL's status.
+/// Where the memory twin must answer from: memory within the horizon, the database beyond it,
+/// or either (bodies must still be equal).
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    Memory,
+    Database,
+    Either,
+}
+
+impl Expect {
+    fn horizon(in_horizon: bool) -> Expect {
+        if in_horizon {
+            Expect::Memory
+        } else {
+            Expect::Database
+        }
+    }
+}
+
+/// Asks both twins for `path`; a difference (status, body, or the memory twin's source) is added
+/// to `problems`. Returns SQL's status.
 async fn compare(
     memory: &TestApp,
     sql: &TestApp,
     path: &str,
-    in_horizon: bool,
+    expected: Expect,
     problems: &mut Vec<String>,
 ) -> u16 {
     let ((status_m, body_m, source_m), (status_s, body_s, source_s)) =
@@ -482,7 +501,11 @@ async fn compare(
     if let Some(difference) = first_difference("", &body_m, &body_s) {
         problems.push(format!("{path}: memory vs SQL differ at {difference}"));
     }
-    let expected = if in_horizon { "memory" } else { "database" };
+    let expected = match expected {
+        Expect::Memory => "memory",
+        Expect::Database => "database",
+        Expect::Either => source_m.as_str(),
+    };
     if source_m != expected {
         problems.push(format!(
             "{path}: answered from {source_m:?}, not {expected}"
@@ -538,7 +561,15 @@ async fn compare_summaries(
                     }
                 }
                 for path in paths {
-                    if compare(memory, sql, &path, span.in_horizon, problems).await == 200 {
+                    // Buckets of a calendar whose days start on the half hour cut every old hour
+                    // they span; past the row horizon the rollup keeps whole hours, so such
+                    // series may be answered by SQL (each cut hour would be a query).
+                    let half_hour_buckets = *zone == "Asia/Kolkata" && path.contains("granularity");
+                    let expected = match Expect::horizon(span.in_horizon) {
+                        Expect::Memory if half_hour_buckets => Expect::Either,
+                        other => other,
+                    };
+                    if compare(memory, sql, &path, expected, problems).await == 200 {
                         found += 1;
                     }
                     asked += 1;
@@ -571,7 +602,14 @@ async fn compare_catalogs(
                 format!("/agents/compare?agent_name={BOT}&versions=1.0.0&{time}"),
                 format!("/agents/compare?agent_name={SIDE}&versions=1.0.0,2.0.0&{time}"),
             ] {
-                compare(memory, sql, &path, span.in_horizon, problems).await;
+                compare(
+                    memory,
+                    sql,
+                    &path,
+                    Expect::horizon(span.in_horizon),
+                    problems,
+                )
+                .await;
                 asked += 1;
             }
         }
@@ -857,6 +895,6 @@ async fn long_windows_compare_ratios_do_not_depend_on_summation_order() {
     let total = format!("/total-tokens?{}&{}", agent_q(BOT, V2), days_back(400));
     eventually_same(&memory, &sql, &total, Duration::from_secs(10)).await;
     let mut problems = Vec::new();
-    compare(&memory, &sql, &path, true, &mut problems).await;
+    compare(&memory, &sql, &path, Expect::Memory, &mut problems).await;
     report(&problems, 1);
 }
