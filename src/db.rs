@@ -173,8 +173,8 @@ pub fn describe_target(settings: &Settings) -> String {
 pub struct Db {
     /// Connections for requests (DB_POOL_SIZE).
     pool: Pool,
-    /// One connection for background work (the rollup's refresher), so that it never takes a
-    /// connection a request is waiting for.
+    /// Connections for background work (the rollup's refresher: one, two while warming up), so
+    /// that it never takes a connection a request is waiting for.
     background: Pool,
     /// One connection for the health checks, so that they never wait behind queries.
     health: Pool,

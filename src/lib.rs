@@ -92,7 +92,9 @@ impl Application {
     ) -> Result<Application, StartupError> {
         cursor::install_secret(settings.guard.cursor_secret.as_deref());
         let pool = db::build_pool(&settings)?;
-        let background = db::build_pool_of(&settings, 1)?;
+        // The rollup's refresher: one connection, and a second while it warms up (two spans load
+        // at once).
+        let background = db::build_pool_of(&settings, 2)?;
         let health = db::build_pool_of(&settings, 1)?;
         let db = Arc::new(Db::new(
             pool,

@@ -157,7 +157,8 @@ async fn round(rollup: &Rollup, db: &Db, state: &mut State) -> Result<Round, DbE
         .unwrap_or(floor);
     let horizon = configured_horizon.max(rollup.memory_floor().unwrap_or(i64::MIN));
     if covered > horizon {
-        load_older_chunk(rollup, &client, &sql, state, horizon, covered, floor).await?;
+        let span = (horizon, covered, floor);
+        load_older_chunks(rollup, db, (&client, &sql), state, span).await?;
         return Ok(Round::WarmingUp);
     }
     // Reconcile on schedule, or at once (at most every few seconds) when Postgres counted
@@ -304,25 +305,49 @@ fn forget_settled(rollup: &Rollup, floor: i64) {
     }
 }
 
-/// Loads the next span below what is covered, newest first, so that short windows become
-/// answerable from memory first.
-async fn load_older_chunk(
+/// Loads the next two spans below what is covered, newest first, so that short windows become
+/// answerable from memory first: one on the refresher's connection and, at the same time, the
+/// one below it on a second background connection (Postgres spends most of the warm-up opening
+/// JSON, one core per query). Hour-aligned below the first (unaligned) boundary, so
+/// reconciliation sees whole hours.
+async fn load_older_chunks(
     rollup: &Rollup,
-    client: &Object,
-    sql: &Statements,
+    db: &Db,
+    (client, sql): (&Object, &Statements),
     state: &mut State,
-    horizon: i64,
-    covered: i64,
-    floor: i64,
+    (horizon, covered, floor): (i64, i64, i64),
 ) -> Result<(), DbError> {
-    // Hour-aligned below the first (unaligned) boundary, so reconciliation sees whole hours.
-    let from = ((covered - state.chunk).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR).max(horizon);
-    match q::rows_between(client, sql, from_micros(from), from_micros(covered)).await {
-        Ok(rows) => {
-            check_tokens_fit(&rows)?;
-            state.chunk = next_chunk(state.chunk, rows.len());
+    let below =
+        |t: i64| ((t - state.chunk).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR).max(horizon);
+    let middle = below(covered);
+    let from = below(middle);
+    let newer = q::rows_between(client, sql, from_micros(middle), from_micros(covered));
+    let (newer, older) = if from < middle {
+        let second = db.background_client().await?;
+        let older = q::rows_between(&second, sql, from_micros(from), from_micros(middle));
+        let (newer, older) = tokio::join!(newer, older);
+        (newer, Some(older))
+    } else {
+        (newer.await, None)
+    };
+    let loaded = newer.and_then(|newer| {
+        older
+            .transpose()
+            .map(|older| (newer, older.unwrap_or_default()))
+    });
+    match loaded {
+        Ok((newer, older)) => {
+            check_tokens_fit(&newer)?;
+            check_tokens_fit(&older)?;
+            let rows = if older.is_empty() {
+                newer.len()
+            } else {
+                (newer.len() + older.len()) / 2
+            };
+            state.chunk = next_chunk(state.chunk, rows);
             let mut store = rollup.write().ok_or_else(|| poisoned(()))?;
-            store.add(&rows, floor);
+            store.add(&newer, floor);
+            store.add(&older, floor);
             store.set_covered_from(from);
             rollup.record_measures(&store);
             Ok(())
