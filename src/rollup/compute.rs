@@ -490,6 +490,29 @@ mod tests {
         }
     }
 
+    /// Agent bot version 1's stats (see [`Store::stats`]).
+    fn bot_stats(
+        s: &Store,
+        start: i64,
+        end: i64,
+        boundaries: &[i64],
+        latency: bool,
+        edges: &EdgeRecords,
+    ) -> Result<SeriesStats, Vec<i64>> {
+        s.stats("bot", "1", start, end, boundaries, latency, edges)
+    }
+
+    fn nobody_stats(
+        s: &Store,
+        start: i64,
+        end: i64,
+        boundaries: &[i64],
+        latency: bool,
+        edges: &EdgeRecords,
+    ) -> Result<SeriesStats, Vec<i64>> {
+        s.stats("nobody", "1", start, end, boundaries, latency, edges)
+    }
+
     fn store(rows: &[LoadedRow]) -> Store {
         let mut s = Store::default();
         s.add(rows, i64::MAX);
@@ -513,17 +536,15 @@ mod tests {
         ]);
         let (start, end) = (ts("2024-12-03 14:30:00"), ts("2024-12-05 14:30:00"));
         for latency in [false, true] {
-            let stats = s
-                .stats(
-                    "bot",
-                    "1",
-                    start,
-                    end,
-                    &days("2024-12-03 00:00:00", 3),
-                    latency,
-                    &EdgeRecords::default(),
-                )
-                .unwrap();
+            let stats = bot_stats(
+                &s,
+                start,
+                end,
+                &days("2024-12-03 00:00:00", 3),
+                latency,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
             assert_eq!(stats.overall.requests, 4);
             assert_eq!(stats.overall.sessions, 2); // s2, s3
             assert_eq!(stats.overall.users, 3); // u1, u2, u3
@@ -537,17 +558,15 @@ mod tests {
                 .collect();
             assert_eq!(per_day, [(1, 1), (2, 1), (1, 1)]);
         }
-        let with_latency = s
-            .stats(
-                "bot",
-                "1",
-                start,
-                end,
-                &days("2024-12-03 00:00:00", 3),
-                true,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let with_latency = bot_stats(
+            &s,
+            start,
+            end,
+            &days("2024-12-03 00:00:00", 3),
+            true,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(with_latency.overall.duration.count, 4);
         assert_eq!(with_latency.overall.duration.p50_ms, Some(4.0));
         assert_eq!(with_latency.overall.duration.max_ms, Some(16.0));
@@ -565,17 +584,15 @@ mod tests {
         ]);
         let (start, end) = (ts("2024-12-02 00:00:00"), ts("2024-12-04 23:59:59.999999"));
         for latency in [false, true] {
-            let daily = s
-                .stats(
-                    "bot",
-                    "1",
-                    start,
-                    end,
-                    &days("2024-12-02 00:00:00", 3),
-                    latency,
-                    &EdgeRecords::default(),
-                )
-                .unwrap();
+            let daily = bot_stats(
+                &s,
+                start,
+                end,
+                &days("2024-12-02 00:00:00", 3),
+                latency,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
             let per_day: Vec<(i64, i64)> = daily
                 .buckets
                 .iter()
@@ -584,34 +601,30 @@ mod tests {
             // Day 1: s1 s2 / u1; day 2: s2 s3 / u2; day 3: s1 / u1 u3.
             assert_eq!(per_day, [(2, 1), (2, 1), (1, 2)], "latency={latency}");
             assert_eq!((daily.overall.sessions, daily.overall.users), (3, 3));
-            let one_bucket = s
-                .stats(
-                    "bot",
-                    "1",
-                    start,
-                    end,
-                    &[start, end + 1],
-                    latency,
-                    &EdgeRecords::default(),
-                )
-                .unwrap();
+            let one_bucket = bot_stats(
+                &s,
+                start,
+                end,
+                &[start, end + 1],
+                latency,
+                &EdgeRecords::default(),
+            )
+            .unwrap();
             assert_eq!(one_bucket.buckets[0].sessions, 3);
             assert_eq!(one_bucket.buckets[0].users, 3);
             assert_eq!(one_bucket.overall.requests, 6);
         }
         // A window starting mid-day 1: its s2/u1 row is read from the records and must merge
         // with the same ids in the whole days' sets.
-        let from_nine = s
-            .stats(
-                "bot",
-                "1",
-                ts("2024-12-02 09:00:00"),
-                end,
-                &days("2024-12-02 00:00:00", 3),
-                false,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let from_nine = bot_stats(
+            &s,
+            ts("2024-12-02 09:00:00"),
+            end,
+            &days("2024-12-02 00:00:00", 3),
+            false,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(from_nine.buckets[0].sessions, 1);
         assert_eq!(
             (from_nine.overall.sessions, from_nine.overall.users),
@@ -622,17 +635,7 @@ mod tests {
     #[test]
     fn unknown_agents_get_zeroed_buckets() {
         let s = store(&[]);
-        let stats = s
-            .stats(
-                "nobody",
-                "1",
-                0,
-                10,
-                &[0, 5, 11],
-                false,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let stats = nobody_stats(&s, 0, 10, &[0, 5, 11], false, &EdgeRecords::default()).unwrap();
         assert_eq!(stats.buckets.len(), 2);
         assert_eq!(stats.overall, Stats::default());
     }
@@ -672,17 +675,15 @@ mod tests {
         let only_a = [row("a", "2024-12-04 10:05:00", Some("s1"), Some("u1"), 1)];
         s.replace_between(hour, hour + 3_600_000_000, &only_a, i64::MAX);
         let (start, end) = (ts("2024-12-04 00:00:00"), ts("2024-12-04 23:59:59"));
-        let stats = s
-            .stats(
-                "bot",
-                "1",
-                start,
-                end,
-                &days("2024-12-04 00:00:00", 1),
-                false,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let stats = bot_stats(
+            &s,
+            start,
+            end,
+            &days("2024-12-04 00:00:00", 1),
+            false,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(stats.overall.prompt_tokens, 1 + 4);
         assert_eq!(stats.overall.sessions, 2);
         assert_eq!(s.hour_counts(start, end).values().sum::<u64>(), 2);
@@ -703,9 +704,8 @@ mod tests {
         let s = store(&[row("a", "2024-12-05 10:00:00", Some("s1"), None, 1)]);
         let (early, late) = (ts("2024-12-01 00:00:00"), ts("2024-12-06 00:00:00"));
         assert_eq!(
-            s.stats(
-                "bot",
-                "1",
+            bot_stats(
+                &s,
                 late,
                 early,
                 &[early, late],
@@ -753,18 +753,9 @@ mod tests {
             for latency in [false, true] {
                 let (start, end) = (ts(from), ts(to));
                 let edges = days("2024-12-01 00:00:00", buckets);
-                let compacted = s.stats(
-                    "bot",
-                    "1",
-                    start,
-                    end,
-                    &edges,
-                    latency,
-                    &EdgeRecords::default(),
-                );
-                let expected = records.stats(
-                    "bot",
-                    "1",
+                let compacted = bot_stats(&s, start, end, &edges, latency, &EdgeRecords::default());
+                let expected = bot_stats(
+                    &records,
                     start,
                     end,
                     &edges,
@@ -774,17 +765,15 @@ mod tests {
                 assert_eq!(compacted, expected, "{from} {to} latency={latency}");
             }
         }
-        let morning = s
-            .stats(
-                "bot",
-                "1",
-                ts("2024-12-01 10:00:00"),
-                ts("2024-12-01 10:59:59.999999"),
-                &days("2024-12-01 00:00:00", 1),
-                true,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let morning = bot_stats(
+            &s,
+            ts("2024-12-01 10:00:00"),
+            ts("2024-12-01 10:59:59.999999"),
+            &days("2024-12-01 00:00:00", 1),
+            true,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(
             (
                 morning.overall.requests,
@@ -797,9 +786,8 @@ mod tests {
         // An edge inside an hour of a compacted day: that hour's rows must come from the
         // database; given them, the answer is the records' exactly.
         let off_hour = |s: &Store, edges: &EdgeRecords| {
-            s.stats(
-                "bot",
-                "1",
+            bot_stats(
+                &s,
                 ts("2024-12-01 10:15:00"),
                 ts("2024-12-03 23:00:00"),
                 &days("2024-12-01 00:00:00", 3),
@@ -821,9 +809,8 @@ mod tests {
                                                                        // Buckets starting on the half hour: only hours with requests need rows.
         let half_hour_buckets = [ts("2024-12-01 00:30:00"), ts("2024-12-02 00:30:00")];
         let half = |s: &Store| {
-            s.stats(
-                "bot",
-                "1",
+            bot_stats(
+                &s,
                 ts("2024-12-01 00:30:00"),
                 ts("2024-12-02 00:00:00"),
                 &half_hour_buckets,
@@ -858,17 +845,15 @@ mod tests {
         let hour = ts("2024-12-01 10:00:00");
         let again = [row("a", "2024-12-01 10:00:00", Some("s1"), Some("u1"), 1)];
         s.replace_between(hour, hour + MICROS_PER_HOUR, &again, i64::MAX);
-        let day1 = s
-            .stats(
-                "bot",
-                "1",
-                ts("2024-12-01 00:00:00"),
-                ts("2024-12-01 23:59:59.999999"),
-                &days("2024-12-01 00:00:00", 1),
-                true,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let day1 = bot_stats(
+            &s,
+            ts("2024-12-01 00:00:00"),
+            ts("2024-12-01 23:59:59.999999"),
+            &days("2024-12-01 00:00:00", 1),
+            true,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(
             (
                 day1.overall.requests,
@@ -918,17 +903,15 @@ mod tests {
             "{} vs {heap_before}",
             s.heap_bytes()
         );
-        let day3 = s
-            .stats(
-                "bot",
-                "1",
-                ts("2024-12-03 00:00:00"),
-                ts("2024-12-03 23:59:59"),
-                &days("2024-12-03 00:00:00", 1),
-                false,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let day3 = bot_stats(
+            &s,
+            ts("2024-12-03 00:00:00"),
+            ts("2024-12-03 23:59:59"),
+            &days("2024-12-03 00:00:00", 1),
+            false,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(
             (
                 day3.overall.requests,
@@ -945,17 +928,15 @@ mod tests {
             ],
             i64::MAX,
         );
-        let two_days = s
-            .stats(
-                "bot",
-                "1",
-                ts("2024-12-03 00:00:00"),
-                ts("2024-12-04 23:59:59"),
-                &days("2024-12-03 00:00:00", 2),
-                false,
-                &EdgeRecords::default(),
-            )
-            .unwrap();
+        let two_days = bot_stats(
+            &s,
+            ts("2024-12-03 00:00:00"),
+            ts("2024-12-04 23:59:59"),
+            &days("2024-12-03 00:00:00", 2),
+            false,
+            &EdgeRecords::default(),
+        )
+        .unwrap();
         assert_eq!(two_days.overall.sessions, 3002);
         assert_eq!(two_days.buckets[1].sessions, 2);
     }

@@ -357,34 +357,8 @@ impl Series {
     /// evicted days left more than a fifth of them unused: without this, a rolling horizon with
     /// one new session per request would keep every session id it ever saw.
     fn compact_interners(&mut self) {
-        let live_sessions = self.days.values().map(|d| &d.sessions).union();
-        if garbage(self.sessions.len(), live_sessions.len()) {
-            let (kept, new_ids) = self.sessions.compacted(&live_sessions);
-            self.sessions = kept;
-            for day in self.days.values_mut() {
-                day.rows
-                    .iter_mut()
-                    .for_each(|r| r.session = remap(&new_ids, r.session));
-                day.sessions = remap_set(&day.sessions, &new_ids);
-                if let Some(compacted) = &mut day.compacted {
-                    compacted.remap(true, |id| remap(&new_ids, id));
-                }
-            }
-        }
-        let live_users = self.days.values().map(|d| &d.users).union();
-        if garbage(self.users.len(), live_users.len()) {
-            let (kept, new_ids) = self.users.compacted(&live_users);
-            self.users = kept;
-            for day in self.days.values_mut() {
-                day.rows
-                    .iter_mut()
-                    .for_each(|r| r.user = remap(&new_ids, r.user));
-                day.users = remap_set(&day.users, &new_ids);
-                if let Some(compacted) = &mut day.compacted {
-                    compacted.remap(false, |id| remap(&new_ids, id));
-                }
-            }
-        }
+        compact_interner(&mut self.sessions, &mut self.days, Ids::Sessions);
+        compact_interner(&mut self.users, &mut self.days, Ids::Users);
     }
 
     fn heap_bytes(&self) -> usize {
@@ -413,6 +387,58 @@ impl Series {
             if kept.totals.requests > 0 {
                 self.days.insert(d, kept);
             }
+        }
+    }
+}
+
+/// Which interned ids: sessions or users.
+#[derive(Clone, Copy, PartialEq)]
+enum Ids {
+    Sessions,
+    Users,
+}
+
+impl Ids {
+    fn of_day(self, day: &Day) -> &RoaringBitmap {
+        match self {
+            Ids::Sessions => &day.sessions,
+            Ids::Users => &day.users,
+        }
+    }
+
+    fn of_day_mut(self, day: &mut Day) -> &mut RoaringBitmap {
+        match self {
+            Ids::Sessions => &mut day.sessions,
+            Ids::Users => &mut day.users,
+        }
+    }
+
+    fn of_record(self, rec: &mut Rec) -> &mut u32 {
+        match self {
+            Ids::Sessions => &mut rec.session,
+            Ids::Users => &mut rec.user,
+        }
+    }
+}
+
+/// Rebuilds `interner` with only the ids of `which` some day still holds, renumbering them in
+/// the days, when more than a fifth are unused.
+fn compact_interner(interner: &mut Interner, days: &mut BTreeMap<i64, Day>, which: Ids) {
+    let live = days.values().map(|d| which.of_day(d)).union();
+    if !garbage(interner.len(), live.len()) {
+        return;
+    }
+    let (kept, new_ids) = interner.compacted(&live);
+    *interner = kept;
+    for day in days.values_mut() {
+        for rec in &mut day.rows {
+            let id = which.of_record(rec);
+            *id = remap(&new_ids, *id);
+        }
+        let set = which.of_day_mut(day);
+        *set = remap_set(set, &new_ids);
+        if let Some(compacted) = &mut day.compacted {
+            compacted.remap(which == Ids::Sessions, |id| remap(&new_ids, id));
         }
     }
 }

@@ -68,7 +68,7 @@ use chrono::NaiveDateTime;
 use litellm_analytics::config::Settings;
 use serde_json::Value;
 
-use crate::helpers::{enc, ts, Agent, Place, Row, TestApp};
+use crate::helpers::{enc, ts, Agent, Place, Row, TestApp, TestDb};
 
 const BOT: &str = "long-bot";
 const V1: &str = "1.0.0";
@@ -477,6 +477,18 @@ impl Expect {
     }
 }
 
+/// The retention job's kind of delete: every row of 2024-11-03.
+async fn delete_2024_11_03(db: &TestDb) {
+    db.client()
+        .await
+        .batch_execute(
+            r#"DELETE FROM "LiteLLM_SpendLogs"
+               WHERE "startTime" >= '2024-11-03' AND "startTime" < '2024-11-04'"#,
+        )
+        .await
+        .unwrap();
+}
+
 /// Asks both twins for `path`; a difference (status, body, or the memory twin's source) is added
 /// to `problems`. Returns SQL's status.
 async fn compare(
@@ -814,14 +826,7 @@ async fn long_windows_late_and_deleted_old_rows_reach_memory() {
     ])
     .await;
     // The retention job's kind of delete: every row of 2024-11-03 (rows 29 and 30, s-dst).
-    db.client()
-        .await
-        .batch_execute(
-            r#"DELETE FROM "LiteLLM_SpendLogs"
-               WHERE "startTime" >= '2024-11-03' AND "startTime" < '2024-11-04'"#,
-        )
-        .await
-        .unwrap();
+    delete_2024_11_03(db).await;
 
     // 400 days of 2.0.0 now: requests 32 + 1 (late100) − 2 (29, 30) = 31; sessions 16 + s-late
     // − s-dst = 16; users 12 + u-late = 13 (u-b has other rows); failed 3 − 1 (29) = 2;
@@ -878,14 +883,7 @@ async fn long_windows_compare_ratios_do_not_depend_on_summation_order() {
     let (memory, sql) = warm_twins().await;
     let db = memory.db();
     db.insert(&[late300(0.5)]).await;
-    db.client()
-        .await
-        .batch_execute(
-            r#"DELETE FROM "LiteLLM_SpendLogs"
-               WHERE "startTime" >= '2024-11-03' AND "startTime" < '2024-11-04'"#,
-        )
-        .await
-        .unwrap();
+    delete_2024_11_03(db).await;
     let path = format!(
         "/agents/compare?agent_name={BOT}&versions=2.0.0,1.0.0&start=2024-06-01T00:00:00Z&end=2024-12-01T00:00:00Z"
     );
