@@ -787,7 +787,7 @@ mod tests {
         // database; given them, the answer is the records' exactly.
         let off_hour = |s: &Store, edges: &EdgeRecords| {
             bot_stats(
-                &s,
+                s,
                 ts("2024-12-01 10:15:00"),
                 ts("2024-12-03 23:00:00"),
                 &days("2024-12-01 00:00:00", 3),
@@ -810,7 +810,7 @@ mod tests {
         let half_hour_buckets = [ts("2024-12-01 00:30:00"), ts("2024-12-02 00:30:00")];
         let half = |s: &Store| {
             bot_stats(
-                &s,
+                s,
                 ts("2024-12-01 00:30:00"),
                 ts("2024-12-02 00:00:00"),
                 &half_hour_buckets,
