@@ -16,7 +16,8 @@
 # sources and no other cargo build is running (two builds at once starve each other and the
 # figures); --binary runs another build instead (target/debug/litellm-analytics to try the script
 # out: its figures mean nothing). The service keeps ANALYTICS_HORIZON_DAYS=--horizon (default
-# 400) days in memory; readiness (/health/ready) is waited for and its time reported as warm-up.
+# 400) days in memory; readiness (/health/ready: the last ANALYTICS_READY_DAYS loaded) is waited
+# for and its time reported as warm-up, then the rest of the horizon (the log's "rollup ready in").
 # Each row is wrk (2 threads, --connections, default 32, for --duration s, default 10) cycling
 # through 64 URLs that differ only in the ignored `_` parameter, so that no two concurrent
 # requests share one computation; req/s counts 2xx answers only, p50/p99 cover every answer
@@ -109,7 +110,15 @@ done
 warmup=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 rss_mb() { awk -v key="$1" '$1 == key ":" { printf "%.0f", $2 / 1024 }' "/proc/$service_pid/status"; }
 rss_ready=$(rss_mb VmRSS)
-rollup_line=$(grep -a "rollup ready" "$log" | tail -n 1 | sed -E 's/.*rollup ready in ([0-9.]+ s): ([0-9]+) requests of ([0-9]+) agent versions.*/rollup loaded in \1: \2 rows, \3 agent versions/')
+# Ready means the last ANALYTICS_READY_DAYS are in memory; the rest of the horizon keeps loading.
+# The rows below measure the steady state, so wait for the whole horizon (the log says when).
+echo "ready after ${warmup} s; waiting for the whole horizon to load..." >&2
+until grep -aq "rollup ready in" "$log"; do
+    kill -0 "$service_pid" 2>/dev/null || { cat "$log" >&2; echo "the service exited" >&2; exit 1; }
+    sleep 0.5
+done
+rss_loaded=$(rss_mb VmRSS)
+rollup_line=$(grep -a "rollup ready in" "$log" | tail -n 1 | sed -E 's/.*rollup ready in ([0-9.]+ s): ([0-9]+) requests of ([0-9]+) agent versions.*/whole horizon loaded in \1: \2 rows, \3 agent versions/')
 cp "$log" "$work/startup.log"
 
 # --- the heaviest agent+version ---------------------------------------------------------------
@@ -243,7 +252,7 @@ report="$work/report.md"
     echo "Command: \`$command_line\` ($binary); machine: $machine; load average $load_before before the load, $load_after after."
     echo "Dataset: database \`$db\`, $rows_total rows ($table_size) from $first_day to $last_day; recommended index: $([ "$has_index" -gt 0 ] && echo present || echo absent)."
     echo "Heaviest agent+version: $agent $version, $agent_rows rows in $agent_sessions sessions over the last 20 days."
-    echo "Service: ANALYTICS_HORIZON_DAYS=$horizon; ready after ${warmup} s (${rollup_line:-no rollup line in the log}); RSS ${rss_ready} MB when ready, ${rss_after} MB after the load, peak ${rss_peak} MB."
+    echo "Service: ANALYTICS_HORIZON_DAYS=$horizon; ready after ${warmup} s (${rollup_line:-no rollup line in the log}); RSS ${rss_ready} MB when ready, ${rss_loaded} MB once the whole horizon is loaded, ${rss_after} MB after the load, peak ${rss_peak} MB."
     echo "Database load at rest (no HTTP load, no writes, ${steady} s): ${steady_qps} queries/s, ${steady_rows} rows read/s; during the load: ${load_qps} queries/s, ${load_rows} rows read/s."
     echo "Load: wrk, 2 threads, $connections connections, ${duration} s per row, 64 distinct URLs per row; req/s counts 2xx answers."
     echo "Where non-2xx is not 0, p50/p99 mix refusals (answered at once) with served requests: read req/s and one request ms there."

@@ -99,7 +99,7 @@ impl Distribution {
             .collect()
     }
 
-    fn heap_bytes(&self) -> usize {
+    pub fn heap_bytes(&self) -> usize {
         self.values.capacity() * std::mem::size_of::<i64>() + self.hours.capacity()
     }
 }
@@ -126,13 +126,9 @@ impl Compacted {
             };
             self.hours[at].add(r);
         }
-        let measured = |pick: fn(&Rec) -> i64| {
-            rows.iter()
-                .filter(move |r| pick(r) != NO_DURATION)
-                .map(move |r| (pick(r), hour_in_day(day_start, r.ts)))
-        };
-        self.durations.extend(measured(|r| r.duration_us));
-        self.ttfts.extend(measured(|r| r.ttft_us));
+        self.durations
+            .extend(measured(day_start, rows, |r| r.duration_us));
+        self.ttfts.extend(measured(day_start, rows, |r| r.ttft_us));
         self.hours.shrink_to_fit();
     }
 
@@ -174,6 +170,17 @@ impl Compacted {
             + self.durations.heap_bytes()
             + self.ttfts.heap_bytes()
     }
+}
+
+/// The values `pick` reads from `rows` (those measured), each with its hour of the day.
+fn measured(
+    day_start: i64,
+    rows: &[Rec],
+    pick: fn(&Rec) -> i64,
+) -> impl Iterator<Item = (i64, u8)> + '_ {
+    rows.iter()
+        .filter(move |r| pick(r) != NO_DURATION)
+        .map(move |r| (pick(r), hour_in_day(day_start, r.ts)))
 }
 
 /// The hour of the day (0–23) of `ts`, in the day starting at `day_start`.

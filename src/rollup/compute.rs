@@ -84,6 +84,15 @@ impl<'a> Latencies<'a> {
     }
 }
 
+/// Where the requests of an hour a window edge cuts come from.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    /// The day's records.
+    Records(&'a Day),
+    /// A compacted day's: rows read from the database.
+    Edges(&'a EdgeRecords),
+}
+
 /// What one bucket collects before it becomes [`Stats`].
 #[derive(Default)]
 struct Collected<'a> {
@@ -108,36 +117,30 @@ impl<'a> Collected<'a> {
         }
     }
 
-    /// Adds a whole day. Its distinct ids always come from the day's sets; its totals from the
-    /// day's running totals unless latency distributions need the records anyway (then the
-    /// records are summed one by one, as before, so spend adds up in the same order). A
-    /// compacted day gives its sorted latencies by reference.
-    fn add_day(&mut self, day: &'a Day, latency: bool) {
+    /// Adds a whole day (starting at `day_start`): its running totals, distinct-id sets and,
+    /// when asked for, its sorted latencies, all by reference.
+    fn add_day(&mut self, day: &'a Day, day_start: i64, latency: bool) {
         self.sessions.add_day(&day.sessions);
         self.users.add_day(&day.users);
-        match &day.compacted {
-            Some(compacted) => {
-                self.totals.merge(&day.totals);
-                if latency {
-                    self.durations.add_run(&compacted.durations);
-                    self.ttfts.add_run(&compacted.ttfts);
-                }
-            }
-            None if latency => day.rows.iter().for_each(|r| self.add(r, true, false)),
-            None => self.totals.merge(&day.totals),
+        self.totals.merge(&day.totals);
+        if latency {
+            let hourly = day.hourly(day_start);
+            self.durations.add_run(&hourly.durations);
+            self.ttfts.add_run(&hourly.ttfts);
         }
     }
 
-    /// Adds `[from, to]` of a compacted day starting at `day_start`: its whole hours from their
-    /// totals, an hour it covers only in part from `edges` (that hour's records, read from the
-    /// database). Such an hour missing from `edges` (and not empty) is added to `missing`.
+    /// Adds `[from, to]` of a day starting at `day_start`, given its hours (`compacted`): whole
+    /// hours from their totals, an hour it covers only in part from `part` — the day's records,
+    /// or for a compacted day `edges` (that hour's records, read from the database); such an
+    /// hour missing from `edges` (and not empty) is added to `missing`.
     fn add_hours(
         &mut self,
         compacted: &'a Compacted,
         day_start: i64,
         (from, to): (i64, i64),
         latency: bool,
-        edges: &'a EdgeRecords,
+        part: Part<'a>,
         missing: &mut Vec<i64>,
     ) {
         let (lo, hi) = (from - day_start, to + 1 - day_start);
@@ -169,13 +172,26 @@ impl<'a> Collected<'a> {
             .filter(|h| compacted.hours.iter().any(|x| i64::from(x.hour) == *h))
         {
             let absolute = day_start / MICROS_PER_HOUR + hour;
-            match edges.by_hour.get(&absolute) {
-                Some(records) => records
-                    .iter()
-                    .filter(|r| r.ts >= from && r.ts <= to)
-                    .for_each(|r| self.add(r, latency, true)),
-                None => missing.push(absolute),
-            }
+            let records = match part {
+                Part::Records(day) => {
+                    let hour_start = absolute * MICROS_PER_HOUR;
+                    day.slice(
+                        from.max(hour_start),
+                        to.min(hour_start + MICROS_PER_HOUR - 1),
+                    )
+                }
+                Part::Edges(edges) => match edges.by_hour.get(&absolute) {
+                    Some(records) => records.as_slice(),
+                    None => {
+                        missing.push(absolute);
+                        continue;
+                    }
+                },
+            };
+            records
+                .iter()
+                .filter(|r| r.ts >= from && r.ts <= to)
+                .for_each(|r| self.add(r, latency, true));
         }
     }
 
@@ -243,21 +259,16 @@ impl Store {
                 for (d, day) in series.days.range(day_of(lo)..=day_of(hi)) {
                     let (day_start, day_end) = (d * MICROS_PER_DAY, (d + 1) * MICROS_PER_DAY - 1);
                     if day_start >= lo && day_end <= hi {
-                        collected.add_day(day, latency);
-                    } else if let Some(compacted) = &day.compacted {
-                        let part = (lo.max(day_start), hi.min(day_end));
-                        collected.add_hours(
-                            compacted,
-                            day_start,
-                            part,
-                            latency,
-                            edges,
-                            &mut missing,
-                        );
+                        collected.add_day(day, day_start, latency);
                     } else {
-                        day.slice(lo, hi)
-                            .iter()
-                            .for_each(|r| collected.add(r, latency, true));
+                        // An edge day: whole hours from their totals, the rest from records.
+                        let span = (lo.max(day_start), hi.min(day_end));
+                        let part = match day.compacted {
+                            Some(_) => Part::Edges(edges),
+                            None => Part::Records(day),
+                        };
+                        let hourly = day.hourly(day_start);
+                        collected.add_hours(hourly, day_start, span, latency, part, &mut missing);
                     }
                 }
             }
@@ -741,6 +752,10 @@ mod tests {
         // Records are kept from the start of the row horizon's day on.
         assert!(!s.covers_records(ts("2024-12-01 23:00:00")));
         assert!(s.covers_records(ts("2024-12-02 00:00:00")));
+        // Nothing older than the row horizon: the records cover any window.
+        let mut young = store(&rows[3..]);
+        young.compact_before(ts("2024-12-02 15:00:00"));
+        assert!(young.covers_records(ts("2024-11-01 00:00:00")));
         assert_eq!(s.rows_held(), 5);
         // Whole days, whole hours, with and without latency: as from the records.
         let windows = [

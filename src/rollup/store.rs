@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
 
 use chrono::NaiveDateTime;
 use hashbrown::HashTable;
@@ -122,6 +123,10 @@ pub(super) struct Day {
     unsorted: bool,
     /// Set once the day is older than the row horizon: its records are folded in here.
     pub compacted: Option<Box<Compacted>>,
+    /// A records day's per-hour totals and sorted latencies, as a compacted day keeps them:
+    /// built by the first request that needs them, dropped whenever the day changes (see
+    /// [`Day::hourly`]).
+    hourly: OnceLock<Box<Compacted>>,
 }
 
 impl Day {
@@ -132,7 +137,22 @@ impl Day {
             .unwrap_or_default()
     }
 
+    /// The day's per-hour totals and sorted latencies: a compacted day's, or built once from the
+    /// records (a window's percentiles then bisect on these, and an edge day adds whole hours'
+    /// totals and reads records only for the hour the edge cuts).
+    pub fn hourly(&self, day_start: i64) -> &Compacted {
+        if let Some(compacted) = &self.compacted {
+            return compacted;
+        }
+        self.hourly.get_or_init(|| {
+            let mut hourly = Compacted::default();
+            hourly.add(day_start, &self.rows);
+            Box::new(hourly)
+        })
+    }
+
     fn insert(&mut self, mut rec: Rec, request_id: &str) {
+        self.hourly = OnceLock::new();
         rec.id_at = self.ids.len() as u32;
         rec.id_len = u16::try_from(request_id.len()).unwrap_or(u16::MAX);
         self.ids.push_str(
@@ -175,6 +195,7 @@ impl Day {
             self.compacted = Some(Box::new(compacted));
             self.rows = Vec::new();
             self.ids = String::new();
+            self.hourly = OnceLock::new();
         }
     }
 
@@ -545,7 +566,22 @@ impl Store {
     /// Whether everything from `start` on is loaded as records with their request_ids (what
     /// lists, rankings and a session's requests need).
     pub fn covers_records(&self, start: i64) -> bool {
-        self.covers(start) && self.records_from.is_none_or(|from| from <= start)
+        self.covers(start)
+            && self
+                .records_from
+                .is_none_or(|from| from <= start || !self.has_compacted_days(start, from))
+    }
+
+    /// Whether a compacted day overlaps `[start, before)`: a window starting earlier than the
+    /// row horizon still has all its records when no older day was compacted (a table younger
+    /// than the row horizon, or an agent version that is).
+    fn has_compacted_days(&self, start: i64, before: i64) -> bool {
+        self.series.values().any(|series| {
+            series
+                .days
+                .range(day_of(start)..day_of(before))
+                .any(|(_, day)| day.is_compacted())
+        })
     }
 
     /// Compacts the days before the one `row_horizon` falls in.
