@@ -416,6 +416,14 @@ impl Store {
                     end.min(day_start + MICROS_PER_DAY - 1),
                 );
                 match &day.compacted {
+                    Some(compacted) if lo == day_start && hi == day_start + MICROS_PER_DAY - 1 => {
+                        // A whole day: its totals and its first and last hour's bounds.
+                        if let (Some(first), Some(last)) =
+                            (compacted.hours.first(), compacted.hours.last())
+                        {
+                            seen.add(day.totals.requests, first.first, last.last);
+                        }
+                    }
                     Some(compacted) => {
                         for hour in &compacted.hours {
                             let from = day_start + i64::from(hour.hour) * MICROS_PER_HOUR;
