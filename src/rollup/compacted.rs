@@ -6,7 +6,7 @@
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use super::store::{Rec, Totals, MICROS_PER_HOUR, NONE, NO_DURATION};
+use super::record::{Rec, Totals, MICROS_PER_HOUR, NONE, NO_DURATION};
 
 /// One UTC hour of a compacted day.
 #[derive(Debug, Clone, Default)]

@@ -11,6 +11,7 @@
 mod by_id;
 mod compacted;
 mod compute;
+mod record;
 mod refresher;
 pub mod store;
 mod summaries;
